@@ -1,0 +1,43 @@
+// The synchronisation words every chunk segment carries in its header. Part of
+// the segment layout (docs/LAYOUT.md); here, not in src/, only because the
+// inline element accessors of MemChunk<T> use them. Not user API.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace mmm::detail {
+
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free &&
+                  std::atomic<std::uint32_t>::is_always_lock_free,
+              "mmm needs address-free lock-free atomics to share them between processes");
+
+// One seqlock per stripe, on its own cache line. The word packs the writer:
+//   bits 0..31  sequence (odd while a write is in progress)
+//   bits 32..63 pid of the writer while odd, 0 while even
+// so a reader or writer that finds it odd for long can tell whether the writer died.
+struct alignas(64) StripeLine {
+    std::atomic<std::uint64_t> word;
+};
+static_assert(sizeof(StripeLine) == 64);
+
+inline constexpr std::size_t kStripeCount = 256;
+
+struct alignas(64) ChunkSync {
+    std::atomic<std::uint32_t> version;  // futex word: bumped by checked writes and unlocks
+    std::atomic<std::uint32_t> waiters;  // writable waiters sleeping on `version`
+    std::atomic<std::uint32_t> state;    // mmm::ChunkState
+    std::atomic<std::uint32_t> lock_recoveries;    // times the chunk lock's owner died
+    std::atomic<std::uint32_t> stripe_recoveries;  // times a writer died mid-write
+    std::uint8_t reserved_words[64 - 5 * sizeof(std::uint32_t)];
+    alignas(64) pthread_mutex_t lock;  // PTHREAD_PROCESS_SHARED | PTHREAD_MUTEX_ROBUST
+    alignas(64) StripeLine stripes[kStripeCount];
+};
+static_assert(offsetof(ChunkSync, lock) == 64);
+static_assert(offsetof(ChunkSync, stripes) == 128);
+static_assert(sizeof(ChunkSync) == 128 + kStripeCount * 64);
+
+}  // namespace mmm::detail

@@ -1,0 +1,74 @@
+// The non-template half of MemChunk<T>: one mapping of one chunk segment and
+// the client connection it came from. Not user API.
+#pragma once
+
+#include <mmm/detail/chunk_sync.hpp>
+#include <mmm/options.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mmm::detail {
+
+class ClientCore;
+
+// What the library knows of an element type: checked against the header on open.
+struct ElementType {
+    std::string name;
+    std::uint64_t size = 0;
+    std::uint64_t align = 0;
+    std::uint64_t fingerprint = 0;  // 0 with size 0: untyped (admin tools only)
+};
+
+class MappedChunk {
+public:
+    MappedChunk(std::shared_ptr<ClientCore> core, std::string name, std::uint64_t generation,
+                void* base, std::size_t length, std::uint64_t data_offset, std::uint64_t count,
+                std::uint64_t element_size, bool writable);
+    ~MappedChunk();
+    MappedChunk(const MappedChunk&) = delete;
+    MappedChunk& operator=(const MappedChunk&) = delete;
+
+    void* data() const { return data_; }
+    ChunkSync* sync() const { return sync_; }
+    std::uint64_t count() const { return count_; }
+    std::uint64_t element_size() const { return element_size_; }
+    bool writable() const { return writable_; }
+    const std::string& name() const { return name_; }
+    std::uint64_t generation() const { return generation_; }
+
+    ChunkInfo info() const;
+    void remove();
+    bool deleted() const;
+
+private:
+    std::shared_ptr<ClientCore> core_;
+    std::string name_;
+    std::uint64_t generation_;
+    void* base_;
+    std::size_t length_;
+    void* data_;
+    ChunkSync* sync_;
+    std::uint64_t count_;
+    std::uint64_t element_size_;
+    bool writable_;
+};
+
+template <class T>
+ElementType element_type_of();
+
+// Blocks until sync->version != since or the timeout passes; spins first for
+// up to `spin`. Read-only mappings cannot register as waiters, so they sleep
+// in bounded futex slices (docs/CONCURRENCY.md).
+std::optional<std::uint32_t> wait_for_change(ChunkSync* sync, bool writable, std::uint32_t since,
+                                             std::chrono::nanoseconds timeout,
+                                             std::chrono::nanoseconds spin);
+
+[[noreturn]] void throw_out_of_range(const std::string& name, std::size_t index,
+                                     std::uint64_t size);
+
+}  // namespace mmm::detail

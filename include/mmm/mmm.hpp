@@ -1,0 +1,10 @@
+// mmm: named, typed memory chunks shared between processes. One include for
+// the whole API: Client, MemChunk<T>, ChunkLock, ChunkInfo, Error and Errc.
+#pragma once
+
+#include <mmm/chunk_lock.hpp>
+#include <mmm/client.hpp>
+#include <mmm/error.hpp>
+#include <mmm/memchunk.hpp>
+#include <mmm/options.hpp>
+#include <mmm/type_name.hpp>

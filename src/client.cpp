@@ -1,0 +1,156 @@
+#include <mmm/client.hpp>
+
+#include "chunk_header.hpp"
+#include "client_core.hpp"
+#include "names.hpp"
+#include "system_error.hpp"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <limits>
+
+namespace mmm {
+namespace {
+
+using detail::ElementType;
+
+proto::TypeDescriptor descriptor_of(const ElementType& t) {
+    return proto::TypeDescriptor{t.name, t.fingerprint, t.size, t.align};
+}
+
+std::string describe(std::string_view name, std::uint64_t size, std::uint64_t align) {
+    return std::string(name) + " (" + std::to_string(size) + " bytes, align " +
+           std::to_string(align) + ")";
+}
+
+// Maps a descriptor handed over by mmmd and checks its header against what the
+// daemon said and what the caller's type is. The header is never trusted.
+std::unique_ptr<detail::MappedChunk> map_chunk(std::shared_ptr<detail::ClientCore> core,
+                                               detail::Reply reply, const ElementType& type,
+                                               bool writable, bool populate) {
+    proto::Reader r(reply.body);
+    ChunkInfo info = proto::decode_info(r);
+    if (reply.fds.empty())
+        throw Error(Errc::protocol_error, info.name, "mmmd answered without a descriptor");
+    int fd = reply.fds.front().get();
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) detail::throw_errno("fstat of the chunk segment", errno, info.name);
+    auto file_bytes = static_cast<std::uint64_t>(st.st_size);
+    if (file_bytes < sizeof(detail::ChunkHeader))
+        throw Error(Errc::corrupt_header, info.name, "the segment is smaller than a chunk header");
+    int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+    int flags = MAP_SHARED | (populate ? MAP_POPULATE : 0);
+    void* base = ::mmap(nullptr, file_bytes, prot, flags, fd, 0);
+    if (base == MAP_FAILED) detail::throw_errno("mmap of the chunk segment", errno, info.name);
+    auto unmap = [&] { ::munmap(base, file_bytes); };
+    const auto* header = static_cast<const detail::ChunkHeader*>(base);
+    detail::HeaderSnapshot h = detail::snapshot_of(header);
+    if (auto problem = detail::validate(h, file_bytes); !problem.empty()) {
+        unmap();
+        throw Error(Errc::corrupt_header, info.name, "the chunk header is invalid: " + problem,
+                    "ask the owner to re-create the chunk; mmmctl info shows it");
+    }
+    if (h.generation != info.generation) {
+        unmap();
+        throw Error(Errc::not_found, info.name, "the chunk was replaced while opening it",
+                    "retry the open");
+    }
+    if (type.size != 0 &&
+        (h.type_fingerprint != type.fingerprint || h.element_size != type.size ||
+         h.element_align != type.align)) {
+        unmap();
+        throw Error(Errc::type_mismatch, info.name,
+                    "the chunk holds " + describe(h.type_name, h.element_size, h.element_align) +
+                        " but was opened as " + describe(type.name, type.size, type.align),
+                    "open it with the creator's element type");
+    }
+    return std::make_unique<detail::MappedChunk>(std::move(core), info.name, h.generation, base,
+                                                 file_bytes, h.data_offset, h.count,
+                                                 h.element_size, writable);
+}
+
+}  // namespace
+
+Client::Client() : Client(ClientOptions{}) {}
+Client::Client(ClientOptions options)
+    : core_(std::make_shared<detail::ClientCore>(std::move(options))) {}
+Client::~Client() = default;
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+
+const std::string& Client::runtime_dir() const { return core_->runtime_dir(); }
+
+void Client::check_count(std::string_view name, std::size_t count, std::size_t element_size) {
+    detail::require_valid_name(name);
+    if (count == 0)
+        throw Error(Errc::invalid_argument, std::string(name), "a chunk needs at least 1 element",
+                    "pass a count >= 1");
+    if (!detail::segment_bytes_for(element_size, 1, count) ||
+        count > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) /
+                    element_size)
+        throw Error(Errc::size_overflow, std::string(name),
+                    "count x sizeof(T) = " + std::to_string(count) + " x " +
+                        std::to_string(element_size) + " overflows",
+                    "ask for fewer elements");
+}
+
+std::unique_ptr<detail::MappedChunk> Client::create_mapped(std::string_view name,
+                                                           std::size_t count,
+                                                           const ElementType& type,
+                                                           const CreateOptions& options) {
+    proto::CreateRequest request{std::string(name), descriptor_of(type), count, options.mode,
+                                 options.lifetime};
+    auto reply = core_->call(request);
+    return map_chunk(core_, std::move(reply), type, true, options.populate);
+}
+
+std::unique_ptr<detail::MappedChunk> Client::open_mapped(std::string_view name,
+                                                         const ElementType& type, bool writable,
+                                                         const OpenOptions& options) {
+    detail::require_valid_name(name);
+    if (options.wait.count() < 0 || options.wait > std::chrono::hours(1))
+        throw Error(Errc::invalid_argument, std::string(name),
+                    "open wait must be between 0 and 1 hour");
+    proto::OpenRequest request{std::string(name), descriptor_of(type), writable,
+                               static_cast<std::uint32_t>(options.wait.count())};
+    auto reply = core_->call(request, options.wait);
+    return map_chunk(core_, std::move(reply), type, writable, options.populate);
+}
+
+std::unique_ptr<detail::MappedChunk> Client::open_untyped(std::string_view name, bool writable) {
+    return open_mapped(name, ElementType{}, writable, OpenOptions{});
+}
+
+void Client::remove(std::string_view name) {
+    detail::require_valid_name(name);
+    core_->call(proto::RemoveRequest{std::string(name)});
+}
+
+std::vector<ChunkInfo> Client::list() {
+    std::vector<ChunkInfo> all;
+    proto::ListRequest request{{}, proto::kMaxListLimit};
+    for (;;) {
+        auto reply = core_->call(request);
+        proto::Reader r(reply.body);
+        auto page = proto::decode_list(r);
+        for (auto& c : page.chunks) all.push_back(std::move(c));
+        if (!page.more || all.empty()) return all;
+        request.after = all.back().name;
+    }
+}
+
+ChunkInfo Client::info(std::string_view name) {
+    detail::require_valid_name(name);
+    auto reply = core_->call(proto::InfoRequest{std::string(name)});
+    proto::Reader r(reply.body);
+    return proto::decode_info(r);
+}
+
+Stats Client::stats() {
+    auto reply = core_->call(proto::StatsRequest{});
+    proto::Reader r(reply.body);
+    return proto::decode_stats(r);
+}
+
+}  // namespace mmm

@@ -1,0 +1,95 @@
+#include "client_core.hpp"
+
+#include "names.hpp"
+
+namespace mmm::detail {
+namespace {
+
+bool is_idempotent(const proto::Request& request) {
+    return !std::holds_alternative<proto::CreateRequest>(request) &&
+           !std::holds_alternative<proto::RemoveRequest>(request);
+}
+
+}  // namespace
+
+ClientCore::ClientCore(ClientOptions options)
+    : options_(std::move(options)),
+      runtime_dir_(options_.runtime_dir.empty() ? default_runtime_dir() : options_.runtime_dir),
+      socket_path_(socket_path(runtime_dir_)) {
+    std::lock_guard lock(mutex_);
+    ensure_connected();
+}
+
+void ClientCore::ensure_connected() {
+    if (!fd_) fd_ = connect_unix(socket_path_);
+}
+
+Reply ClientCore::call(const proto::Request& request, std::chrono::milliseconds extra_wait) {
+    std::lock_guard lock(mutex_);
+    try {
+        return call_once(request, extra_wait);
+    } catch (const Error& e) {
+        // A restarted daemon shows up as a dead connection: reconnect once.
+        if (e.code() != Errc::daemon_unavailable) throw;
+        if (!is_idempotent(request))
+            throw Error(Errc::daemon_unavailable, e.chunk(),
+                        "lost the connection to mmmd during the request; its outcome is unknown",
+                        "check with mmmctl list, then retry");
+        fd_.reset();
+        return call_once(request, extra_wait);
+    }
+}
+
+Reply ClientCore::call_once(const proto::Request& request, std::chrono::milliseconds extra_wait) {
+    bool fresh = !fd_;
+    ensure_connected();
+    std::uint32_t id = next_id_++;
+    auto frame = proto::encode_request(request, id);
+    try {
+        send_all(fd_.get(), frame);
+    } catch (const Error& e) {
+        // Nothing reached a live daemon: safe to resend on a new connection.
+        if (e.code() != Errc::daemon_unavailable || fresh) throw;
+        fd_.reset();
+        ensure_connected();
+        send_all(fd_.get(), frame);
+    }
+    auto deadline = std::chrono::steady_clock::now() + options_.request_timeout + extra_wait;
+    for (;;) {
+        ReceivedFrame reply;
+        try {
+            reply = receive_frame(fd_.get(), deadline);
+        } catch (const Error& e) {
+            // The stream is out of step after a timeout or a protocol error.
+            fd_.reset();
+            throw;
+        }
+        // A reply to a request sent on the connection id 0 is the daemon's notice
+        // before it closes (for example over the per-uid connection cap).
+        if (reply.header.request_id != id && reply.header.request_id != 0) continue;
+        auto type = static_cast<proto::MessageType>(reply.header.type);
+        if (type == proto::MessageType::reply_error) {
+            proto::Reader r(reply.body);
+            auto e = proto::decode_error(r);
+            if (reply.header.request_id == 0) fd_.reset();
+            throw Error(e.code, e.chunk, e.message, e.hint);
+        }
+        if (type != proto::MessageType::reply_ok) {
+            fd_.reset();
+            throw Error(Errc::protocol_error, {}, "unexpected reply type from mmmd");
+        }
+        return Reply{std::move(reply.body), std::move(reply.fds)};
+    }
+}
+
+void ClientCore::notify(const proto::Request& request) noexcept {
+    try {
+        std::lock_guard lock(mutex_);
+        if (!fd_) return;  // a new daemon does not know this mapping anyway
+        send_all(fd_.get(), proto::encode_request(request, 0));
+    } catch (...) {
+        // Best effort: the daemon drops a vanished client's attachments itself.
+    }
+}
+
+}  // namespace mmm::detail

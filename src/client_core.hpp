@@ -1,0 +1,47 @@
+// The connection behind a Client and its chunks: one socket to mmmd, one
+// request at a time, reconnecting when the daemon has restarted.
+#pragma once
+
+#include "protocol.hpp"
+#include "unix_socket.hpp"
+
+#include <mmm/options.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <string>
+
+namespace mmm::detail {
+
+struct Reply {
+    std::vector<std::byte> body;
+    std::vector<UniqueFd> fds;
+};
+
+class ClientCore {
+public:
+    explicit ClientCore(ClientOptions options);
+
+    // Sends a request and returns the ok reply; an error reply is thrown as
+    // mmm::Error. `extra_wait` extends the deadline for requests that wait.
+    // Idempotent requests are retried once on a fresh connection when mmmd restarted.
+    Reply call(const proto::Request& request,
+               std::chrono::milliseconds extra_wait = std::chrono::milliseconds(0));
+    // One-way notice; best effort (the daemon may be gone).
+    void notify(const proto::Request& request) noexcept;
+
+    const std::string& runtime_dir() const { return runtime_dir_; }
+
+private:
+    Reply call_once(const proto::Request& request, std::chrono::milliseconds extra_wait);
+    void ensure_connected();
+
+    ClientOptions options_;
+    std::string runtime_dir_;
+    std::string socket_path_;
+    std::mutex mutex_;
+    UniqueFd fd_;
+    std::uint32_t next_id_ = 1;
+};
+
+}  // namespace mmm::detail

@@ -1,0 +1,55 @@
+#include <mmm/detail/mapped_chunk.hpp>
+#include <mmm/error.hpp>
+
+#include "chunk_header.hpp"
+#include "client_core.hpp"
+
+#include <sys/mman.h>
+
+namespace mmm::detail {
+
+MappedChunk::MappedChunk(std::shared_ptr<ClientCore> core, std::string name,
+                         std::uint64_t generation, void* base, std::size_t length,
+                         std::uint64_t data_offset, std::uint64_t count,
+                         std::uint64_t element_size, bool writable)
+    : core_(std::move(core)),
+      name_(std::move(name)),
+      generation_(generation),
+      base_(base),
+      length_(length),
+      data_(static_cast<std::byte*>(base) + data_offset),
+      sync_(&static_cast<ChunkHeader*>(base)->sync),
+      count_(count),
+      element_size_(element_size),
+      writable_(writable) {}
+
+MappedChunk::~MappedChunk() {
+    ::munmap(base_, length_);
+    core_->notify(proto::CloseRequest{name_, generation_});
+}
+
+ChunkInfo MappedChunk::info() const {
+    auto reply = core_->call(proto::InfoRequest{name_});
+    proto::Reader r(reply.body);
+    ChunkInfo info = proto::decode_info(r);
+    if (info.generation != generation_)
+        throw Error(Errc::not_found, name_,
+                    "this chunk was deleted; the name now belongs to a new chunk",
+                    "open the name again to reach the new chunk");
+    return info;
+}
+
+void MappedChunk::remove() {
+    if (deleted()) throw Error(Errc::not_found, name_, "the chunk is already deleted");
+    core_->call(proto::RemoveRequest{name_});
+}
+
+bool MappedChunk::deleted() const { return load_state(reinterpret_cast<ChunkHeader*>(base_)) == ChunkState::deleted; }
+
+void throw_out_of_range(const std::string& name, std::size_t index, std::uint64_t size) {
+    throw Error(Errc::out_of_range, name,
+                "index " + std::to_string(index) + " is out of range (size " +
+                    std::to_string(size) + ")");
+}
+
+}  // namespace mmm::detail

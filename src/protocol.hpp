@@ -1,0 +1,170 @@
+// The mmmd wire protocol (docs/PROTOCOL.md). Every message is a frame:
+//
+//   FrameHeader (16 bytes, little-endian) then body_bytes of body.
+//
+// Requests carry a request_id that the reply echoes. Replies to create and
+// open carry the segment's descriptor as SCM_RIGHTS ancillary data on the
+// frame's bytes. The decoder is total: any byte string either decodes or
+// yields Errc::protocol_error; it is the daemon's fuzz target.
+#pragma once
+
+#include <mmm/error.hpp>
+#include <mmm/options.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace mmm::proto {
+
+inline constexpr std::uint32_t kFrameMagic = 0x504d4d4d;  // "MMMP"
+inline constexpr std::uint16_t kProtocolVersion = 1;
+inline constexpr std::uint32_t kMaxRequestBody = 64 * 1024;
+inline constexpr std::uint32_t kMaxReplyBody = 4 * 1024 * 1024;
+inline constexpr std::size_t kMaxString = 4096;
+inline constexpr std::uint32_t kMaxListLimit = 4096;
+
+enum class MessageType : std::uint16_t {
+    create = 1,
+    open = 2,
+    close = 3,  // one-way: no reply
+    remove = 4,
+    list = 5,
+    info = 6,
+    stats = 7,
+    ping = 8,
+    reply_ok = 0x8000,     // body depends on the request
+    reply_error = 0x8001,  // body: ErrorReply
+};
+
+struct FrameHeader {
+    std::uint32_t magic = kFrameMagic;
+    std::uint16_t version = kProtocolVersion;
+    std::uint16_t type = 0;
+    std::uint32_t request_id = 0;
+    std::uint32_t body_bytes = 0;
+};
+inline constexpr std::size_t kFrameHeaderBytes = 16;
+
+void encode_frame_header(const FrameHeader& h, std::byte* out);
+FrameHeader decode_frame_header(std::span<const std::byte, kFrameHeaderBytes> in);
+// Empty when acceptable as a request header; otherwise why not.
+std::string check_request_header(const FrameHeader& h);
+
+struct TypeDescriptor {
+    std::string name;
+    std::uint64_t fingerprint = 0;
+    std::uint64_t size = 0;
+    std::uint64_t align = 0;
+};
+
+struct CreateRequest {
+    std::string name;
+    TypeDescriptor type;
+    std::uint64_t count = 0;
+    std::uint32_t mode = 0600;
+    Lifetime lifetime = Lifetime::persistent;
+};
+struct OpenRequest {
+    std::string name;
+    TypeDescriptor type;
+    bool writable = true;
+    std::uint32_t wait_ms = 0;
+};
+struct CloseRequest {
+    std::string name;
+    std::uint64_t generation = 0;
+};
+struct RemoveRequest {
+    std::string name;
+};
+struct ListRequest {
+    std::string after;  // exclusive cursor: names sort bytewise
+    std::uint32_t limit = 1024;
+};
+struct InfoRequest {
+    std::string name;
+};
+struct StatsRequest {};
+struct PingRequest {};
+
+using Request = std::variant<CreateRequest, OpenRequest, CloseRequest, RemoveRequest, ListRequest,
+                             InfoRequest, StatsRequest, PingRequest>;
+
+struct ErrorReply {
+    Errc code = Errc::internal;
+    std::string chunk;
+    std::string message;
+    std::string hint;
+};
+struct ListReply {
+    std::vector<ChunkInfo> chunks;
+    bool more = false;
+};
+
+// --- bodies -------------------------------------------------------------------
+
+class Writer {
+public:
+    explicit Writer(std::vector<std::byte>& out) : out_(out) {}
+    void u8(std::uint8_t v);
+    void u16(std::uint16_t v);
+    void u32(std::uint32_t v);
+    void u64(std::uint64_t v);
+    void str(std::string_view s);  // truncated to kMaxString
+
+private:
+    std::vector<std::byte>& out_;
+};
+
+// Every read is bounds-checked; running off the end throws protocol_error.
+class Reader {
+public:
+    explicit Reader(std::span<const std::byte> in) : in_(in) {}
+    std::uint8_t u8();
+    std::uint16_t u16();
+    std::uint32_t u32();
+    std::uint64_t u64();
+    std::string str();
+    bool at_end() const { return pos_ == in_.size(); }
+    void expect_end() const;
+
+private:
+    std::span<const std::byte> in_;
+    std::size_t pos_ = 0;
+};
+
+// A whole frame (header + body) for a request or a reply.
+std::vector<std::byte> encode_request(const Request& request, std::uint32_t request_id);
+Request decode_request(MessageType type, std::span<const std::byte> body);
+
+void encode_info(Writer& w, const ChunkInfo& info);
+ChunkInfo decode_info(Reader& r);
+void encode_stats(Writer& w, const Stats& s);
+Stats decode_stats(Reader& r);
+void encode_list(Writer& w, const ListReply& l);
+ListReply decode_list(Reader& r);
+void encode_error(Writer& w, const ErrorReply& e);
+ErrorReply decode_error(Reader& r);
+
+// Builds a reply frame around a body produced by `fill`.
+template <class Fill>
+std::vector<std::byte> make_reply(MessageType type, std::uint32_t request_id, Fill&& fill) {
+    std::vector<std::byte> frame(kFrameHeaderBytes);
+    Writer w(frame);
+    fill(w);
+    FrameHeader h;
+    h.type = static_cast<std::uint16_t>(type);
+    h.request_id = request_id;
+    h.body_bytes = static_cast<std::uint32_t>(frame.size() - kFrameHeaderBytes);
+    encode_frame_header(h, frame.data());
+    return frame;
+}
+
+std::vector<std::byte> make_error_reply(std::uint32_t request_id, const ErrorReply& e);
+
+}  // namespace mmm::proto

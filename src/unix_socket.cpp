@@ -1,0 +1,157 @@
+#include "unix_socket.hpp"
+
+#include "system_error.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <array>
+#include <cstring>
+
+namespace mmm::detail {
+namespace {
+
+constexpr std::size_t kMaxFdsPerFrame = 4;
+
+[[noreturn]] void throw_gone(const std::string& what) {
+    throw Error(Errc::daemon_unavailable, {}, what,
+                "mmmd went away; start it again (mmmd) and retry");
+}
+
+// Waits until `fd` is readable or the deadline passes.
+void wait_readable(int fd, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() < 0)
+            throw Error(Errc::timeout, {}, "mmmd did not answer in time",
+                        "check that mmmd is healthy (mmmctl stats)");
+        pollfd p{fd, POLLIN, 0};
+        int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count() + 1, 1 << 30)));
+        if (rc > 0) return;
+        if (rc < 0 && errno != EINTR) throw_errno("poll on the mmmd socket", errno);
+    }
+}
+
+// Reads exactly out.size() bytes, collecting any descriptors that come along.
+void receive_exact(int fd, std::span<std::byte> out, std::vector<UniqueFd>& fds,
+                   std::chrono::steady_clock::time_point deadline) {
+    std::size_t got = 0;
+    while (got < out.size()) {
+        wait_readable(fd, deadline);
+        iovec iov{out.data() + got, out.size() - got};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerFrame)];
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            if (errno == ECONNRESET) throw_gone("the connection to mmmd was reset");
+            throw_errno("recvmsg from mmmd", errno);
+        }
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (std::size_t i = 0; i < count; ++i) {
+                int received;
+                std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                fds.emplace_back(received);
+            }
+        }
+        if (n == 0) throw_gone("mmmd closed the connection");
+        got += static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace
+
+UniqueFd connect_unix(const std::string& path) {
+    sockaddr_un addr{};
+    if (path.size() >= sizeof addr.sun_path)
+        throw Error(Errc::invalid_argument, {}, "socket path too long: " + path,
+                    "use a shorter MMM_RUNTIME_DIR");
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) throw_errno("socket(AF_UNIX)", errno);
+    for (;;) {
+        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+        if (errno == EINTR) continue;
+        int err = errno;
+        if (err == ENOENT || err == ECONNREFUSED)
+            throw Error(Errc::daemon_unavailable, {},
+                        "mmmd is not running (no daemon listens on " + path + ")",
+                        "start it with `mmmd` or set MMM_RUNTIME_DIR to its runtime directory");
+        if (err == EACCES || err == EPERM)
+            throw Error(Errc::permission_denied, {},
+                        "not allowed to connect to mmmd at " + path + ": " + std::strerror(err),
+                        "ask the daemon's administrator for access (mmmd --group)");
+        throw_errno("connect to mmmd at " + path, err, {}, Errc::daemon_unavailable);
+    }
+}
+
+void send_all(int fd, std::span<const std::byte> bytes) {
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+        ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+                throw_gone("the connection to mmmd is closed");
+            throw_errno("send to mmmd", errno);
+        }
+        sent += static_cast<std::size_t>(n);
+    }
+}
+
+ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadline) {
+    ReceivedFrame frame;
+    std::array<std::byte, proto::kFrameHeaderBytes> head{};
+    receive_exact(fd, head, frame.fds, deadline);
+    frame.header = proto::decode_frame_header(head);
+    if (frame.header.magic != proto::kFrameMagic)
+        throw Error(Errc::protocol_error, {}, "mmmd answered with a frame of bad magic",
+                    "is something else listening on the mmmd socket?");
+    if (frame.header.version != proto::kProtocolVersion)
+        throw Error(Errc::protocol_error, {},
+                    "mmmd speaks protocol version " + std::to_string(frame.header.version) +
+                        ", this library speaks " + std::to_string(proto::kProtocolVersion),
+                    "use an mmmd and a libmmm of the same release");
+    if (frame.header.body_bytes > proto::kMaxReplyBody)
+        throw Error(Errc::protocol_error, {}, "mmmd sent an oversized reply");
+    frame.body.resize(frame.header.body_bytes);
+    receive_exact(fd, frame.body, frame.fds, deadline);
+    return frame;
+}
+
+long send_some(int fd, std::span<const std::byte> bytes, int attach_fd) {
+    iovec iov{const_cast<std::byte*>(bytes.data()), bytes.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    if (attach_fd >= 0) {
+        std::memset(control, 0, sizeof control);
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &attach_fd, sizeof(int));
+    }
+    for (;;) {
+        ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) return n;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        return -1;
+    }
+}
+
+}  // namespace mmm::detail

@@ -1,0 +1,36 @@
+// Blocking Unix-socket I/O for the client side (and tests): connect, send a
+// frame, receive a frame with the descriptors that came with it. Every
+// failure becomes an mmm::Error; nothing above this looks at errno.
+#pragma once
+
+#include "protocol.hpp"
+#include "unique_fd.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace mmm::detail {
+
+// Connects to the daemon socket; Errc::daemon_unavailable with a hint when absent.
+UniqueFd connect_unix(const std::string& path);
+
+struct ReceivedFrame {
+    proto::FrameHeader header;
+    std::vector<std::byte> body;
+    std::vector<UniqueFd> fds;
+};
+
+// Sends all bytes (MSG_NOSIGNAL); throws daemon_unavailable on a closed peer.
+void send_all(int fd, std::span<const std::byte> bytes);
+// Receives one whole frame before `deadline`; throws timeout / daemon_unavailable /
+// protocol_error (bad magic, version or oversize body).
+ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadline);
+
+// Non-blocking send of bytes with an optional descriptor attached to the first
+// byte; returns bytes sent, 0 on EAGAIN, -1 on a dead peer. For the daemon.
+long send_some(int fd, std::span<const std::byte> bytes, int attach_fd);
+
+}  // namespace mmm::detail
