@@ -48,6 +48,9 @@ class MemChunk {
                   "mmm::MemChunk<T>: T must be trivially copyable (no virtual functions, no "
                   "owning members such as std::string or std::vector): its bytes are shared "
                   "with other processes as they are");
+    static_assert(!std::is_array_v<Element>,
+                  "mmm::MemChunk<T>: T must not be a C array (it cannot be returned by read()); "
+                  "use std::array<E, N> instead");
     static_assert(!std::is_volatile_v<T>, "mmm::MemChunk<T>: T must not be volatile");
 
 public:

@@ -1,0 +1,69 @@
+#include "commands.hpp"
+#include "json_output.hpp"
+#include "text_format.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+namespace mmmctl {
+namespace {
+
+std::string hex64(std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+// "alice (uid 1000)", or "1000" when the uid has no name.
+std::string user_and_id(uid_t uid) {
+    std::string name = user_name(uid);
+    return name == std::to_string(uid) ? name : name + " (uid " + std::to_string(uid) + ")";
+}
+
+std::string attachment_line(const mmm::Attachment& a) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "  pid %-8d %-24s %s", static_cast<int>(a.pid),
+                  user_and_id(a.uid).c_str(), a.writable ? "rw" : "ro");
+    return buf;
+}
+
+std::string with_human_bytes(std::uint64_t bytes) {
+    return std::to_string(bytes) + " (" + format_bytes(bytes) + ")";
+}
+
+}  // namespace
+
+void run_info(mmm::Client& client, const Invocation& inv) {
+    const mmm::ChunkInfo c = client.info(inv.name);
+    if (inv.json) {
+        print_json(chunk_json(c));
+        return;
+    }
+    using std::to_string;
+    auto& out = std::cout;
+    const auto age = std::chrono::system_clock::now() - c.created;
+    print_field(out, "name", c.name);
+    print_field(out, "type_name", c.type_name.empty() ? "-" : c.type_name);
+    print_field(out, "type_fingerprint", hex64(c.type_fingerprint));
+    print_field(out, "element_size", to_string(c.element_size));
+    print_field(out, "element_align", to_string(c.element_align));
+    print_field(out, "count", to_string(c.count));
+    print_field(out, "bytes", with_human_bytes(c.bytes));
+    print_field(out, "segment_bytes", with_human_bytes(c.segment_bytes));
+    print_field(out, "mode", format_mode(c.mode));
+    print_field(out, "owner", user_and_id(c.owner_uid) + ", gid " + to_string(c.owner_gid));
+    print_field(out, "creator_pid", to_string(c.creator_pid));
+    print_field(out, "lifetime", std::string(mmm::to_string(c.lifetime)));
+    print_field(out, "state", std::string(mmm::to_string(c.state)));
+    if (!c.problem.empty()) print_field(out, "problem", c.problem);
+    print_field(out, "created",
+                is_known(c.created) ? iso8601_utc(c.created) + " (" + format_age(age) + " ago)"
+                                    : "unknown");
+    print_field(out, "generation", to_string(c.generation));
+    print_field(out, "segment", c.segment.empty() ? "-" : c.segment);
+    print_field(out, "attachments", to_string(c.attachments.size()));
+    for (const auto& a : c.attachments) out << attachment_line(a) << '\n';
+}
+
+}  // namespace mmmctl

@@ -1,0 +1,45 @@
+// mmmctl: the admin tool of mmm (docs/MMMCTL.md).
+#include "cli.hpp"
+#include "commands.hpp"
+#include "error_report.hpp"
+
+#include <mmm/client.hpp>
+#include <mmm/error.hpp>
+
+#include <exception>
+#include <variant>
+
+namespace {
+
+void run(mmm::Client& client, const mmmctl::Invocation& inv) {
+    using mmmctl::Command;
+    switch (inv.command) {
+        case Command::list:
+            return mmmctl::run_list(client, inv);
+        case Command::info:
+            return mmmctl::run_info(client, inv);
+        case Command::dump:
+            return mmmctl::run_dump(client, inv);
+        case Command::remove:
+            return mmmctl::run_delete(client, inv);
+        case Command::stats:
+            return mmmctl::run_stats(client, inv);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto parsed = mmmctl::parse_command_line(argc, argv);
+    if (const int* exit_status = std::get_if<int>(&parsed)) return *exit_status;
+    const auto& inv = std::get<mmmctl::Invocation>(parsed);
+    try {
+        mmm::Client client(mmm::ClientOptions{.runtime_dir = inv.runtime_dir});
+        run(client, inv);
+        return 0;
+    } catch (const mmm::Error& e) {
+        return mmmctl::report_error(e, inv.json);
+    } catch (const std::exception& e) {
+        return mmmctl::report_error(mmm::Error(mmm::Errc::internal, {}, e.what()), inv.json);
+    }
+}

@@ -1,0 +1,86 @@
+#include "text_format.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <ostream>
+#include <vector>
+
+namespace mmmctl {
+
+std::string format_age(std::chrono::system_clock::duration age) {
+    using namespace std::chrono;
+    const auto s = duration_cast<seconds>(age).count();
+    if (s < 0) return "0s";
+    if (s < 60) return std::to_string(s) + "s";
+    if (s < 3600) return std::to_string(s / 60) + "m";
+    if (s < 86400) return std::to_string(s / 3600) + "h";
+    return std::to_string(s / 86400) + "d";
+}
+
+std::string format_mode(std::uint32_t mode) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04o", mode);
+    return buf;
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+    static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (bytes < 1024) return std::to_string(bytes) + " B";
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+        value /= 1024;
+        ++unit;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f %s", value, kUnits[unit]);
+    return buf;
+}
+
+std::string user_name(uid_t uid) {
+    long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+    std::vector<char> buf(hint > 0 ? static_cast<std::size_t>(hint) : 1024);
+    for (;;) {
+        passwd pw{};
+        passwd* found = nullptr;
+        int err = ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
+        if (err == ERANGE && buf.size() < (1u << 20)) {
+            buf.resize(buf.size() * 2);
+            continue;
+        }
+        if (err == 0 && found != nullptr && found->pw_name != nullptr) return found->pw_name;
+        return std::to_string(uid);
+    }
+}
+
+bool is_known(std::chrono::system_clock::time_point t) {
+    return t.time_since_epoch().count() != 0;
+}
+
+std::string iso8601_utc(std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    const auto since_epoch = t.time_since_epoch();
+    const auto secs = floor<seconds>(since_epoch);
+    const auto millis = duration_cast<milliseconds>(since_epoch - secs).count();
+    const std::time_t tt = static_cast<std::time_t>(secs.count());
+    std::tm tm{};
+    if (::gmtime_r(&tt, &tm) == nullptr) return std::to_string(secs.count()) + "s";
+    char date[32];
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%03lldZ", date, static_cast<long long>(millis));
+    return out;
+}
+
+void print_field(std::ostream& out, std::string_view key, const std::string& value) {
+    constexpr std::size_t kKeyWidth = 18;
+    out << key << ':'
+        << std::string(key.size() + 1 < kKeyWidth ? kKeyWidth - key.size() - 1 : 1, ' ') << value
+        << '\n';
+}
+
+}  // namespace mmmctl
