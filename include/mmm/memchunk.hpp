@@ -157,6 +157,8 @@ ElementType element_type_of() {
     using E = std::remove_cv_t<T>;
     ElementType t;
     t.name = mmm::type_name<E>();
+    // The header stores 255 bytes of the name; the fingerprint covers what is stored.
+    if (t.name.size() > 255) t.name.resize(255);
     t.size = sizeof(E);
     t.align = alignof(E);
     t.fingerprint = fingerprint(t.name, t.size, t.align);

@@ -1,0 +1,30 @@
+// mmmd's settings, as parsed from the command line.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mmmd {
+
+// 0 means unlimited for the byte and chunk quotas.
+struct Limits {
+    std::uint64_t max_bytes = 0;
+    std::uint64_t max_chunks = 0;
+    std::uint64_t max_chunk_bytes = 0;
+    std::uint64_t max_connections_per_uid = 64;
+    std::uint64_t max_open_per_connection = 4096;
+};
+
+struct Config {
+    std::string runtime_dir;
+    std::string log_level = "info";
+    bool foreground = false;
+    Limits limits;
+    std::uint32_t socket_mode = 0600;
+    std::optional<gid_t> group;  // --group: socket group, runtime dir 0710
+};
+
+}  // namespace mmmd

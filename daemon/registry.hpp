@@ -1,0 +1,100 @@
+// The registry: mmmd's authority on which chunks exist, who owns them, who has
+// them open, and what each peer may do with them. Single-threaded: only the
+// server's io_context thread calls it.
+#pragma once
+
+#include "config.hpp"
+#include "peer.hpp"
+#include "segment_store.hpp"
+
+#include "chunk_header.hpp"
+#include "protocol.hpp"
+#include "unique_fd.hpp"
+
+#include <mmm/options.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mmmd {
+
+using ConnId = std::uint64_t;
+
+class Registry {
+  public:
+    Registry(SegmentStore& store, Limits limits, uid_t daemon_uid);
+
+    // A session chunk adopted at startup whose creator was still alive.
+    struct Orphan {
+        std::string name;
+        std::uint64_t generation = 0;
+        pid_t creator_pid = 0;
+    };
+    // Rebuilds the registry from the namespace's segments; returns the session
+    // chunks whose creator must be watched.
+    std::vector<Orphan> adopt_existing();
+
+    struct Granted {
+        mmm::ChunkInfo info;
+        mmm::detail::UniqueFd fd;
+    };
+    Granted create(ConnId conn, const Peer& peer, const mmm::proto::CreateRequest& req);
+    // nullopt when no chunk has that name (the caller may wait for one).
+    std::optional<Granted> open(ConnId conn, const Peer& peer, const mmm::proto::OpenRequest& req);
+    void close(ConnId conn, const mmm::proto::CloseRequest& req);
+    void remove(const Peer& peer, const std::string& name);
+    mmm::proto::ListReply list(const Peer& peer, const mmm::proto::ListRequest& req) const;
+    mmm::ChunkInfo info(const Peer& peer, const std::string& name) const;
+
+    // Drops the connection's attachments and deletes the session chunks it created.
+    void connection_closed(ConnId conn);
+    // Deletes an adopted session chunk whose creator exited (if it is still that chunk).
+    void creator_exited(const Orphan& orphan);
+
+    std::uint64_t chunk_count() const { return chunks_; }
+    std::uint64_t quarantined_count() const { return entries_.size() - chunks_; }
+    std::uint64_t bytes_in_use() const { return bytes_; }
+    const Limits& limits() const { return limits_; }
+
+  private:
+    struct Attached {
+        ConnId conn;
+        mmm::Attachment who;
+    };
+    struct Entry {
+        mmm::detail::HeaderSnapshot header{};  // validated, unless quarantined
+        mmm::ChunkState state = mmm::ChunkState::ready;
+        std::string segment;
+        SegmentId id;
+        std::uint64_t segment_bytes = 0;
+        std::string problem;  // why it is quarantined
+        uid_t file_uid = 0;
+        std::uint32_t file_mode = 0;
+        std::vector<Attached> attached;
+        std::optional<ConnId> session_owner;  // deleted when this connection closes
+    };
+    using Map = std::map<std::string, Entry, std::less<>>;
+
+    void adopt_one(const std::string& segment, std::vector<Orphan>& orphans);
+    void quarantine(const std::string& name, const std::string& segment, const Inspection& seen,
+                    std::string problem);
+    void check_quota(const std::string& name, std::uint64_t segment_bytes) const;
+    void insert(const std::string& name, Entry entry);
+    void erase(Map::iterator it, const char* why);
+    bool may_see(const Peer& peer, const Entry& entry) const;
+    mmm::ChunkInfo info_of(const std::string& name, const Entry& entry) const;
+    std::size_t opens_of(ConnId conn) const;
+
+    SegmentStore& store_;
+    Limits limits_;
+    uid_t daemon_uid_;
+    Map entries_;
+    std::uint64_t chunks_ = 0;             // entries that are not quarantined
+    std::uint64_t bytes_ = 0;              // their segment bytes
+    std::map<ConnId, std::size_t> opens_;  // attachments per connection
+};
+
+}  // namespace mmmd

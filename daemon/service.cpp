@@ -1,0 +1,222 @@
+#include "service.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace mmmd {
+
+namespace proto = mmm::proto;
+using mmm::Errc;
+using mmm::Error;
+
+namespace {
+
+constexpr std::chrono::milliseconds kMaxWait = std::chrono::hours(1);
+constexpr std::size_t kMaxWaitsPerConnection = 4096;
+
+template <class... F>
+struct Overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+std::vector<std::byte> ok(std::uint32_t id) {
+    return proto::make_reply(proto::MessageType::reply_ok, id, [](proto::Writer&) {});
+}
+
+std::vector<std::byte> ok_info(std::uint32_t id, const mmm::ChunkInfo& info) {
+    return proto::make_reply(proto::MessageType::reply_ok, id,
+                             [&](proto::Writer& w) { proto::encode_info(w, info); });
+}
+
+std::vector<std::byte> error_reply(std::uint32_t id, const Error& e) {
+    return proto::make_error_reply(id, {e.code(), e.chunk(), e.message(), e.hint()});
+}
+
+}  // namespace
+
+struct Service::Waiter {
+    Waiter(boost::asio::io_context& io, const Conn& c, std::uint32_t id, proto::OpenRequest r)
+        : conn(c), conn_id(c->id()), request_id(id), req(std::move(r)), timer(io) {}
+    std::weak_ptr<Connection> conn;
+    ConnId conn_id;
+    std::uint32_t request_id;
+    proto::OpenRequest req;
+    boost::asio::steady_timer timer;
+};
+
+Service::Service(boost::asio::io_context& io, Registry& registry, DaemonIdentity identity,
+                 std::function<std::uint64_t()> connection_count)
+    : io_(io),
+      registry_(registry),
+      identity_(std::move(identity)),
+      connection_count_(std::move(connection_count)) {}
+
+void Service::handle(const Conn& conn, const proto::FrameHeader& header,
+                     std::span<const std::byte> body) {
+    ++requests_;
+    const auto type = static_cast<proto::MessageType>(header.type);
+    try {
+        dispatch(conn, header.request_id, proto::decode_request(type, body));
+    } catch (const Error& e) {
+        if (type == proto::MessageType::close) {  // one-way: nobody waits for an answer
+            spdlog::debug("close from pid {} failed: {}", conn->peer().pid, e.what());
+            return;
+        }
+        spdlog::debug("request {} from pid {} failed: {} ({})", header.type, conn->peer().pid,
+                      e.message(), mmm::to_string(e.code()));
+        conn->send(error_reply(header.request_id, e));
+    } catch (const std::exception& e) {
+        spdlog::error("request {} from pid {} hit a bug: {}", header.type, conn->peer().pid,
+                      e.what());
+        if (type != proto::MessageType::close)
+            conn->send(error_reply(
+                header.request_id,
+                Error(Errc::internal, "", e.what(), "this is a bug in mmmd: please report it")));
+    }
+}
+
+void Service::dispatch(const Conn& conn, std::uint32_t id, const proto::Request& request) {
+    const Peer& peer = conn->peer();
+    std::visit(
+        Overloaded{
+            [&](const proto::CreateRequest& r) { create(conn, id, r); },
+            [&](const proto::OpenRequest& r) { open(conn, id, r); },
+            [&](const proto::CloseRequest& r) { registry_.close(conn->id(), r); },
+            [&](const proto::RemoveRequest& r) {
+                registry_.remove(peer, r.name);
+                conn->send(ok(id));
+            },
+            [&](const proto::ListRequest& r) {
+                auto page = registry_.list(peer, r);
+                conn->send(
+                    proto::make_reply(proto::MessageType::reply_ok, id,
+                                      [&](proto::Writer& w) { proto::encode_list(w, page); }));
+            },
+            [&](const proto::InfoRequest& r) {
+                conn->send(ok_info(id, registry_.info(peer, r.name)));
+            },
+            [&](const proto::StatsRequest&) {
+                auto s = stats();
+                conn->send(proto::make_reply(proto::MessageType::reply_ok, id,
+                                             [&](proto::Writer& w) { proto::encode_stats(w, s); }));
+            },
+            [&](const proto::PingRequest&) { conn->send(ok(id)); },
+        },
+        request);
+}
+
+void Service::create(const Conn& conn, std::uint32_t id, const proto::CreateRequest& req) {
+    auto granted = registry_.create(conn->id(), conn->peer(), req);
+    conn->send(ok_info(id, granted.info), std::move(granted.fd));
+    serve_waiters(req.name);
+}
+
+void Service::open(const Conn& conn, std::uint32_t id, const proto::OpenRequest& req) {
+    auto granted = registry_.open(conn->id(), conn->peer(), req);
+    if (granted) return conn->send(ok_info(id, granted->info), std::move(granted->fd));
+    if (req.wait_ms == 0)
+        throw Error(Errc::not_found, req.name, "no chunk named '" + req.name + "'",
+                    "create it first, or open with OpenOptions::wait to wait for its creator");
+    park(conn, id, req);
+}
+
+// --- waiting opens -----------------------------------------------------------------
+
+void Service::park(const Conn& conn, std::uint32_t id, const proto::OpenRequest& req) {
+    if (waits_per_conn_[conn->id()] >= kMaxWaitsPerConnection)
+        throw Error(Errc::limit_exceeded, req.name,
+                    "this connection already waits for " + std::to_string(kMaxWaitsPerConnection) +
+                        " chunks");
+    auto waiter = std::make_shared<Waiter>(io_, conn, id, req);
+    waiters_.emplace(req.name, waiter);
+    ++waits_per_conn_[conn->id()];
+    waiter->timer.expires_after(
+        std::min<std::chrono::milliseconds>(std::chrono::milliseconds(req.wait_ms), kMaxWait));
+    waiter->timer.async_wait([this, waiter](const boost::system::error_code& ec) {
+        if (!ec) expire(waiter);
+    });
+}
+
+void Service::unpark(const std::shared_ptr<Waiter>& waiter) {
+    auto [first, last] = waiters_.equal_range(waiter->req.name);
+    for (auto it = first; it != last; ++it) {
+        if (it->second != waiter) continue;
+        waiters_.erase(it);
+        if (auto n = waits_per_conn_.find(waiter->conn_id);
+            n != waits_per_conn_.end() && --n->second == 0)
+            waits_per_conn_.erase(n);
+        break;
+    }
+    waiter->timer.cancel();
+}
+
+void Service::expire(const std::shared_ptr<Waiter>& waiter) {
+    unpark(waiter);
+    auto conn = waiter->conn.lock();
+    if (!conn || conn->closed()) return;
+    const std::string& name = waiter->req.name;
+    conn->send(error_reply(
+        waiter->request_id,
+        Error(Errc::timeout, name,
+              "no chunk named '" + name + "' was created within " +
+                  std::to_string(waiter->req.wait_ms) + " ms",
+              "check that the creating process runs against the same runtime directory")));
+}
+
+void Service::serve_waiters(const std::string& name) {
+    auto [first, last] = waiters_.equal_range(name);
+    std::vector<std::shared_ptr<Waiter>> ready;
+    for (auto it = first; it != last; ++it) ready.push_back(it->second);
+    for (const auto& waiter : ready) {
+        unpark(waiter);
+        auto conn = waiter->conn.lock();
+        if (!conn || conn->closed()) continue;
+        try {
+            open(conn, waiter->request_id, waiter->req);
+        } catch (const Error& e) {
+            conn->send(error_reply(waiter->request_id, e));
+        } catch (const std::exception& e) {
+            conn->send(error_reply(waiter->request_id, Error(Errc::internal, "", e.what())));
+        }
+    }
+}
+
+void Service::connection_closed(ConnId conn) {
+    std::vector<std::shared_ptr<Waiter>> gone;
+    for (const auto& [name, waiter] : waiters_)
+        if (waiter->conn_id == conn) gone.push_back(waiter);
+    for (const auto& waiter : gone) unpark(waiter);
+    registry_.connection_closed(conn);
+}
+
+void Service::stop() {
+    for (auto& [name, waiter] : waiters_) waiter->timer.cancel();
+    waiters_.clear();
+    waits_per_conn_.clear();
+}
+
+mmm::Stats Service::stats() const {
+    mmm::Stats s;
+    s.daemon_pid = ::getpid();
+    s.runtime_dir = identity_.runtime_dir;
+    s.name_space = identity_.name_space;
+    s.chunks = registry_.chunk_count();
+    s.quarantined = registry_.quarantined_count();
+    s.bytes = registry_.bytes_in_use();
+    s.max_bytes = registry_.limits().max_bytes;
+    s.max_chunks = registry_.limits().max_chunks;
+    s.max_chunk_bytes = registry_.limits().max_chunk_bytes;
+    s.connections = connection_count_();
+    s.requests = requests_;
+    s.uptime_ms =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now() - identity_.started)
+                                       .count());
+    return s;
+}
+
+}  // namespace mmmd
