@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages mmm needs to build, test and fuzz.
+# Idempotent and silent when everything is already installed.
+#
+# Usage: scripts/install-deps.sh
+# Runs apt-get as root, or through sudo when available; otherwise prints the
+# command to run and exits 1.
+set -euo pipefail
+
+packages=(
+  cmake make pkg-config
+  g++ clang libclang-rt-14-dev
+  libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+installed() {
+  # `dpkg -s` also succeeds for removed packages that left their config files.
+  [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "install-deps: not a Debian-based system; install the equivalents of: ${packages[*]}" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  installed "$p" || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+if ((EUID == 0)); then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "install-deps: missing packages and no root rights; run as root:" >&2
+  echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+still=()
+for p in "${missing[@]}"; do
+  installed "$p" || still+=("$p")
+done
+if ((${#still[@]} != 0)); then
+  echo "install-deps: could not install: ${still[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run). Stages, each with a banner,
+# stopping at the first failure:
+#   1. deps    scripts/install-deps.sh
+#   2. main    RelWithDebInfo build with -DMMM_WERROR=ON in build/, ctest
+#   3. asan    AddressSanitizer + UBSan build in build-asan/, ctest
+#   4. tsan    ThreadSanitizer build in build-tsan/, ctest (only the tests
+#              labelled `tsan` when some are, else all)
+#   5. fuzz    clang++ libFuzzer build in build-fuzz/; every build-fuzz/fuzz/fuzz_*
+#              runs for MMM_FUZZ_SECONDS over a temporary copy of fuzz/corpus/<name>/
+#   6. shm     fails when the run left /dev/shm/mmm.* segments that were not
+#              there before it started
+# and a timing summary at the end.
+#
+# Environment:
+#   MMM_SKIP_ASAN=1      skip stage 3
+#   MMM_SKIP_TSAN=1      skip stage 4
+#   MMM_SKIP_FUZZ=1      skip stage 5
+#   MMM_FUZZ_SECONDS=N   time per fuzzer (default 60)
+#
+# Usage: scripts/test.sh          Exit status: 0 when every stage passed.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+jobs=2
+fuzz_seconds="${MMM_FUZZ_SECONDS:-60}"
+[[ $fuzz_seconds =~ ^[0-9]+$ ]] || {
+  echo "test.sh: MMM_FUZZ_SECONDS must be a number of seconds" >&2
+  exit 2
+}
+
+stage_names=()
+stage_results=()
+stage_seconds=()
+current_stage=""
+current_start=0
+fuzz_work=""
+
+banner() {
+  printf '\n'
+  printf '=%.0s' {1..78}
+  printf '\n== %s\n' "$*"
+  printf '=%.0s' {1..78}
+  printf '\n'
+}
+
+begin_stage() {
+  current_stage=$1
+  current_start=$SECONDS
+  banner "stage: $1 -- $2"
+}
+
+end_stage() {
+  stage_names+=("$current_stage")
+  stage_results+=("${1:-ok}")
+  stage_seconds+=($((SECONDS - current_start)))
+  current_stage=""
+}
+
+skip_stage() {
+  banner "stage: $1 -- skipped ($2)"
+  stage_names+=("$1")
+  stage_results+=("skipped")
+  stage_seconds+=(0)
+}
+
+summary() {
+  printf '\n%-8s %-8s %8s\n' stage result seconds
+  local i
+  for i in "${!stage_names[@]}"; do
+    printf '%-8s %-8s %8s\n' "${stage_names[$i]}" "${stage_results[$i]}" "${stage_seconds[$i]}"
+  done
+  printf '%-8s %-8s %8s\n' total "" "$SECONDS"
+}
+
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  if [[ -n $current_stage ]]; then
+    end_stage FAILED
+    ((rc != 0)) || rc=1
+  fi
+  [[ -n $fuzz_work && -d $fuzz_work ]] && rm -rf -- "$fuzz_work"
+  summary
+  if ((rc == 0)); then
+    banner "test.sh: all stages passed"
+  else
+    banner "test.sh: FAILED (exit status $rc)"
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- leaked shared-memory segments -----------------------------------------
+shm_segments() { (cd /dev/shm && ls -1 2>/dev/null | grep '^mmm\.' | sort) || true; }
+shm_before="$(shm_segments)"
+if [[ -n $shm_before ]]; then
+  echo "test.sh: note: /dev/shm already holds mmm segments (not counted as leaks of this run):"
+  head -n 20 <<<"$shm_before" | sed 's/^/  /'
+  (($(wc -l <<<"$shm_before") <= 20)) || echo "  ... $(($(wc -l <<<"$shm_before") - 20)) more"
+fi
+
+# --- helpers ---------------------------------------------------------------
+have_tests() { [[ -f tests/CMakeLists.txt ]]; }
+have_bench() { [[ -f bench/CMakeLists.txt ]]; }
+# Whether DIR was configured with the tests (tests/ may appear between configure and run).
+built_with_tests() { grep -q '^MMM_BUILD_TESTS:BOOL=ON$' "$1/CMakeCache.txt" 2>/dev/null; }
+onoff() { if "$@"; then echo ON; else echo OFF; fi; }
+
+# configure_and_build DIR [cmake options...]
+configure_and_build() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" "$@"
+  cmake --build "$dir" -j"$jobs"
+}
+
+# run_ctest DIR [ctest options...]
+run_ctest() {
+  local dir=$1
+  shift
+  if ! built_with_tests "$dir"; then
+    echo "test.sh: warning: $dir was configured without tests (no tests/CMakeLists.txt): no tests to run"
+    return 0
+  fi
+  ctest --test-dir "$dir" --output-on-failure --no-tests=error -j"$jobs" "$@"
+}
+
+# --- 1. dependencies -------------------------------------------------------
+begin_stage deps "scripts/install-deps.sh"
+scripts/install-deps.sh
+end_stage
+
+# --- 2. main build ---------------------------------------------------------
+begin_stage main "RelWithDebInfo, -DMMM_WERROR=ON, build/"
+configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMM_WERROR=ON -DMMM_SANITIZE= \
+  -DMMM_BUILD_TESTS="$(onoff have_tests)" -DMMM_BUILD_BENCH="$(onoff have_bench)" \
+  -DMMM_BUILD_EXAMPLES=ON -DMMM_BUILD_FUZZ=OFF
+run_ctest build
+end_stage
+
+sanitizer_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMM_WERROR=OFF
+  -DMMM_BUILD_TESTS="$(onoff have_tests)" -DMMM_BUILD_BENCH=OFF -DMMM_BUILD_EXAMPLES=OFF
+  -DMMM_BUILD_FUZZ=OFF)
+
+# --- 3. ASan + UBSan -------------------------------------------------------
+if [[ ${MMM_SKIP_ASAN:-0} == 1 ]]; then
+  skip_stage asan "MMM_SKIP_ASAN=1"
+else
+  begin_stage asan "AddressSanitizer + UndefinedBehaviorSanitizer, build-asan/"
+  configure_and_build build-asan "${sanitizer_flags[@]}" -DMMM_SANITIZE=address,undefined
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_ctest build-asan
+  end_stage
+fi
+
+# --- 4. TSan ---------------------------------------------------------------
+if [[ ${MMM_SKIP_TSAN:-0} == 1 ]]; then
+  skip_stage tsan "MMM_SKIP_TSAN=1"
+else
+  begin_stage tsan "ThreadSanitizer, build-tsan/"
+  configure_and_build build-tsan "${sanitizer_flags[@]}" -DMMM_SANITIZE=thread
+  tsan_filter=()
+  if built_with_tests build-tsan && ctest --test-dir build-tsan -N -L tsan 2>/dev/null |
+    grep -E 'Total Tests: [1-9]' >/dev/null; then
+    echo "test.sh: running the tests labelled 'tsan'"
+    tsan_filter=(-L tsan)
+  else
+    echo "test.sh: no test is labelled 'tsan': running all tests"
+  fi
+  # TSan needs the address space layout it knows: kernels with more mmap
+  # randomisation than it supports make it abort ("unexpected memory mapping").
+  tsan_prefix=()
+  rnd_bits="$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0)"
+  if ((rnd_bits > 28)) && command -v setarch >/dev/null 2>&1; then
+    echo "test.sh: vm.mmap_rnd_bits=$rnd_bits: running without ASLR (setarch -R) for TSan"
+    tsan_prefix=(setarch "$(uname -m)" -R)
+  fi
+  if built_with_tests build-tsan; then
+    TSAN_OPTIONS=halt_on_error=1 "${tsan_prefix[@]}" ctest --test-dir build-tsan \
+      --output-on-failure --no-tests=error -j"$jobs" "${tsan_filter[@]}"
+  else
+    echo "test.sh: warning: build-tsan was configured without tests: no tests to run"
+  fi
+  end_stage
+fi
+
+# --- 5. fuzzing ------------------------------------------------------------
+if [[ ${MMM_SKIP_FUZZ:-0} == 1 ]]; then
+  skip_stage fuzz "MMM_SKIP_FUZZ=1"
+elif [[ ! -f fuzz/CMakeLists.txt ]]; then
+  skip_stage fuzz "no fuzz/CMakeLists.txt"
+else
+  begin_stage fuzz "libFuzzer (clang++), build-fuzz/, ${fuzz_seconds}s per fuzzer"
+  # -DMMM_BUILD_FUZZ=ON instruments the library too (fuzzer-no-link), so
+  # coverage reaches the decoders the fuzzers call.
+  configure_and_build build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DMMM_WERROR=OFF -DMMM_BUILD_FUZZ=ON -DMMM_SANITIZE= \
+    -DMMM_BUILD_TESTS=OFF -DMMM_BUILD_BENCH=OFF -DMMM_BUILD_EXAMPLES=OFF
+  mapfile -t fuzzers < <(find build-fuzz/fuzz -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort)
+  ((${#fuzzers[@]} > 0)) || {
+    echo "test.sh: no fuzzer binaries in build-fuzz/fuzz/" >&2
+    exit 1
+  }
+  fuzz_work="$(mktemp -d "${TMPDIR:-/tmp}/mmm-fuzz.XXXXXX")"
+  for fuzzer in "${fuzzers[@]}"; do
+    name="$(basename "$fuzzer")"
+    corpus="$fuzz_work/$name/corpus"
+    artifacts="$root/build-fuzz/artifacts/$name/"
+    mkdir -p "$corpus" "$artifacts"
+    if [[ -d fuzz/corpus/$name ]]; then
+      cp -R "fuzz/corpus/$name/." "$corpus/"
+    else
+      echo "test.sh: note: no committed corpus fuzz/corpus/$name/: starting empty"
+    fi
+    echo "--- $name: ${fuzz_seconds}s over $(find "$corpus" -type f | wc -l) corpus inputs"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      "$fuzzer" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$artifacts" "$corpus" 2>&1 |
+      { grep -Ev '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' || true; } || {
+      echo "test.sh: $name failed; crash inputs (if any) are in $artifacts" >&2
+      exit 1
+    }
+  done
+  end_stage
+fi
+
+# --- 6. leaked segments ----------------------------------------------------
+begin_stage shm "no /dev/shm/mmm.* segments leaked by this run"
+leaked="$(comm -13 <(printf '%s\n' "$shm_before" | sed '/^$/d') <(shm_segments))"
+if [[ -n $leaked ]]; then
+  echo "test.sh: the run leaked these shared-memory segments:" >&2
+  sed 's|^|  /dev/shm/|' <<<"$leaked" >&2
+  exit 1
+fi
+echo "none"
+end_stage
