@@ -7,12 +7,16 @@
 #include <mmm/error.hpp>
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 namespace mmmd {
@@ -78,9 +82,29 @@ struct UnlinkGuard {
     }
 };
 
+// Test hook (docs/RELIABILITY.md): MMMD_CRASH_POINT=<point> makes mmmd kill
+// itself with SIGKILL when it reaches that point, to test crash recovery.
+// Read once, when the first SegmentStore is made at startup.
+const std::string& crash_point_setting() {
+    static const std::string setting = [] {
+        const char* value = std::getenv("MMMD_CRASH_POINT");
+        return std::string(value != nullptr ? value : "");
+    }();
+    return setting;
+}
+
+void crash_point(const char* point) {
+    const std::string& setting = crash_point_setting();
+    if (!setting.empty() && setting == point) ::raise(SIGKILL);
+}
+
 }  // namespace
 
-SegmentStore::SegmentStore(std::string name_space) : name_space_(std::move(name_space)) {}
+SegmentStore::SegmentStore(std::string name_space) : name_space_(std::move(name_space)) {
+    if (!crash_point_setting().empty())
+        spdlog::warn("test hook MMMD_CRASH_POINT={} is set: mmmd will kill itself there",
+                     crash_point_setting());
+}
 
 std::string SegmentStore::segment_for(std::string_view chunk) const {
     return mmm::detail::segment_name(name_space_, chunk);
@@ -103,15 +127,20 @@ SegmentStore::Created SegmentStore::create(const std::string& chunk,
         rethrow(e, "shm_open of a new segment", chunk);
     }
     UnlinkGuard guard{segment};
+    crash_point("create:after_open");
     try {
         shm->truncate(static_cast<bip::offset_t>(fixed.segment_bytes));
+        crash_point("create:after_truncate");
         reserve(handle_of(*shm), fixed.segment_bytes, chunk);
+        crash_point("create:after_fallocate");
         bip::mapped_region region(*shm, bip::read_write, 0, sizeof(ChunkHeader));
         auto* header = static_cast<ChunkHeader*>(region.get_address());
         mmm::detail::initialize_header(header, fixed);
+        crash_point("create:after_header");
         // Published last: until now an interrupted create reads as "creating".
         header->sync.state.store(static_cast<std::uint32_t>(mmm::ChunkState::ready),
                                  std::memory_order_release);
+        crash_point("create:after_ready");
     } catch (const bip::interprocess_exception& e) {
         rethrow(e, "preparing the segment", chunk);
     }
@@ -149,6 +178,7 @@ void SegmentStore::remove(const std::string& segment, std::optional<SegmentId> e
             // Writers waiting for a change wake up and see deleted().
             header->sync.version.fetch_add(1, std::memory_order_seq_cst);
             mmm::detail::wake_waiters(&header->sync);
+            crash_point("remove:after_mark");
         }
     } catch (const bip::interprocess_exception&) {
         // Already gone or unreadable: unlinking is all that is left to do.
