@@ -1,4 +1,5 @@
 #include <mmm/chunk_lock.hpp>
+#include <mmm/detail/seqlock.hpp>  // MMM_TSAN
 #include <mmm/error.hpp>
 
 #include "futex.hpp"
@@ -26,12 +27,22 @@ ChunkLock lock_chunk(ChunkSync* sync, const std::string& name, long long timeout
     if (timeout_ns < 0) {
         rc = ::pthread_mutex_lock(&sync->lock);
     } else {
+#if defined(MMM_TSAN)
+        // TSan (GCC 12) does not intercept pthread_mutex_clocklock; timedlock it knows.
+        constexpr clockid_t clock = CLOCK_REALTIME;
+#else
+        constexpr clockid_t clock = CLOCK_MONOTONIC;  // immune to wall-clock steps
+#endif
         timespec deadline{};
-        ::clock_gettime(CLOCK_MONOTONIC, &deadline);
+        ::clock_gettime(clock, &deadline);
         long long ns = deadline.tv_nsec + timeout_ns % 1000000000;
         deadline.tv_sec += static_cast<time_t>(timeout_ns / 1000000000 + ns / 1000000000);
         deadline.tv_nsec = static_cast<long>(ns % 1000000000);
-        rc = ::pthread_mutex_clocklock(&sync->lock, CLOCK_MONOTONIC, &deadline);
+#if defined(MMM_TSAN)
+        rc = ::pthread_mutex_timedlock(&sync->lock, &deadline);
+#else
+        rc = ::pthread_mutex_clocklock(&sync->lock, clock, &deadline);
+#endif
         if (rc == ETIMEDOUT) return ChunkLock{};
     }
     bool owner_died = false;

@@ -84,7 +84,7 @@ std::uint64_t stripe_acquire_slow(ChunkSync* sync, StripeLine& stripe) {
 }
 
 std::uint64_t stripe_wait_even(ChunkSync* sync, StripeLine& stripe, bool can_recover,
-                               std::size_t index) {
+                               std::size_t index, const std::string& chunk) {
     for (int spins = 0;; ++spins) {
         std::uint64_t w = stripe.word.load(std::memory_order_acquire);
         if (!(w & 1u)) return w;
@@ -99,7 +99,7 @@ std::uint64_t stripe_wait_even(ChunkSync* sync, StripeLine& stripe, bool can_rec
             continue;
         }
         if (!can_recover)
-            throw Error(Errc::owner_died, {},
+            throw Error(Errc::owner_died, chunk,
                         "element " + std::to_string(index) + " was being written by pid " +
                             std::to_string(writer) + ", which died mid-write; it may be torn",
                         "a writable mapping recovers it on its next access; rewrite the element");

@@ -12,8 +12,10 @@
 // MemChunk<const T> is a read-only mapping (PROT_READ, enforced by the kernel):
 // write() and lock() do not compile for it.
 //
-// Thread-safety: const members may be called from many threads at once; the
-// object itself must not be moved or destroyed while another thread uses it.
+// Thread-safety: every element and lock member (read, write, pointer, span,
+// version, wait_for_change, lock, try_lock_for) may be called from many threads
+// at once on one MemChunk; the object itself must not be moved, assigned or
+// destroyed while another thread uses it.
 #pragma once
 
 #include <mmm/chunk_lock.hpp>
@@ -80,7 +82,7 @@ public:
     // Checked, element-consistent read. Throws Errc::out_of_range.
     Element read(std::size_t i) const {
         check(i);
-        return detail::seq_read(sync_, data_ + i, i, !read_only);
+        return detail::seq_read(sync_, data_ + i, i, !read_only, mapped_->name());
     }
 
     // Checked, element-consistent write; bumps version() and wakes waiters.

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #if defined(__SANITIZE_THREAD__)
 #define MMM_TSAN 1
@@ -37,9 +38,9 @@ inline StripeLine& stripe_for(ChunkSync* sync, std::size_t index) {
 // Returns the even word the stripe had when this writer took it.
 std::uint64_t stripe_acquire_slow(ChunkSync* sync, StripeLine& stripe);
 // Waits until the stripe is even again; recovers it if its writer died and
-// `can_recover`, else throws Errc::owner_died. Returns the even word.
+// `can_recover`, else throws Errc::owner_died naming `chunk`. Returns the even word.
 std::uint64_t stripe_wait_even(ChunkSync* sync, StripeLine& stripe, bool can_recover,
-                               std::size_t index);
+                               std::size_t index, const std::string& chunk);
 void wake_waiters(ChunkSync* sync);
 
 // The element copy races with writers by design; the sequence check discards a
@@ -67,12 +68,13 @@ inline void racy_store(void* dst, const void* src, std::size_t n) {
 }
 
 template <class V>
-inline V seq_read(ChunkSync* sync, const V* element, std::size_t index, bool can_recover) {
+inline V seq_read(ChunkSync* sync, const V* element, std::size_t index, bool can_recover,
+                  const std::string& chunk) {
     StripeLine& stripe = stripe_for(sync, index);
     for (;;) {
         std::uint64_t before = stripe.word.load(std::memory_order_acquire);
         if (before & 1u) [[unlikely]]
-            before = stripe_wait_even(sync, stripe, can_recover, index);
+            before = stripe_wait_even(sync, stripe, can_recover, index, chunk);
         alignas(V) unsigned char buf[sizeof(V)];
         racy_copy(buf, element, sizeof(V));
         std::atomic_thread_fence(std::memory_order_acquire);
