@@ -1,0 +1,270 @@
+// Data-plane access in one process (issue #5, rows 1 and 2):
+//  - sum over span() of a 256 MiB chunk of uint64_t vs the same loop over new[];
+//  - checked read(i)/write(i, v) of 8- and 64-byte elements vs raw access,
+//    with the parts of the cost shown separately:
+//      Raw      operator[] (no check at all)
+//      Pointer  *pointer(i): bounds check only (the issue's baseline)
+//      Checked  read(i) / write(i, v): bounds check + striped seqlock (+ version
+//               bump and waiter check for writes)
+//      WriteSeqlockOnly / WriteVersionOnly: the two halves of a checked write,
+//               replayed on a private ChunkSync, to attribute its cost.
+#include "support/bench_support.hpp"
+
+#include <mmm/detail/seqlock.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <span>
+
+namespace {
+
+using mmm_bench::client;
+using mmm_bench::guarded;
+using mmm_bench::pick;
+using mmm_bench::unique_name;
+
+// One loop for both sides, out of line, so both sum the same machine code.
+__attribute__((noinline)) std::uint64_t sum_of(std::span<const std::uint64_t> s) {
+    std::uint64_t sum = 0;
+    for (std::uint64_t v : s) sum += v;
+    return sum;
+}
+
+std::size_t sum_count() {
+    return pick(std::size_t{256} << 20, std::size_t{1} << 20) / 8;
+}
+
+void fill(std::span<std::uint64_t> s) {
+    for (std::size_t i = 0; i < s.size(); ++i) s[i] = i;
+}
+
+// The 256 MiB buffers are made and first touched once per process (Google
+// Benchmark calls a benchmark function several times while it sizes the run);
+// the timed loops only read.
+mmm::MemChunk<std::uint64_t>& sum_chunk() {
+    static mmm::MemChunk<std::uint64_t> mc = [] {
+        auto c = client().create<std::uint64_t>(unique_name("sum"), sum_count());
+        fill(c.span());
+        mmm_bench::at_teardown([] {
+            sum_chunk().remove();
+            sum_chunk() = {};
+        });
+        return c;
+    }();
+    return mc;
+}
+
+std::span<std::uint64_t> sum_array() {
+    static std::unique_ptr<std::uint64_t[]> a = [] {
+        std::unique_ptr<std::uint64_t[]> p(new std::uint64_t[sum_count()]);
+        fill({p.get(), sum_count()});
+        return p;
+    }();
+    return {a.get(), sum_count()};
+}
+
+void BM_SumSpan_mmm(benchmark::State& state) {
+    guarded(state, [&] {
+        auto& mc = sum_chunk();
+        for (auto _ : state) benchmark::DoNotOptimize(sum_of(mc.span()));
+        state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * mc.size() * 8));
+    });
+}
+
+void BM_SumSpan_newarray(benchmark::State& state) {
+    auto a = sum_array();
+    for (auto _ : state) benchmark::DoNotOptimize(sum_of(a));
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * a.size() * 8));
+}
+
+// Both loops in one benchmark, alternating order every iteration, each timed on
+// its own: background load then hits both sides alike (the verdict uses this one).
+void BM_SumSpan_interleaved(benchmark::State& state) {
+    guarded(state, [&] {
+        auto mmm_span = std::span<const std::uint64_t>(sum_chunk().span());
+        auto array = std::span<const std::uint64_t>(sum_array());
+        double mmm_s = 0, array_s = 0;
+        bool mmm_first = true;
+        for (auto _ : state) {
+            for (int k = 0; k < 2; ++k) {
+                const bool do_mmm = (k == 0) == mmm_first;
+                auto t0 = mmm_bench::Clock::now();
+                benchmark::DoNotOptimize(sum_of(do_mmm ? mmm_span : array));
+                double s = mmm_bench::seconds_between(t0, mmm_bench::Clock::now());
+                (do_mmm ? mmm_s : array_s) += s;
+            }
+            mmm_first = !mmm_first;
+        }
+        const double bytes =
+            static_cast<double>(state.iterations()) * static_cast<double>(mmm_span.size_bytes());
+        state.counters["mmm_GBps"] = bytes / mmm_s / 1e9;
+        state.counters["newarray_GBps"] = bytes / array_s / 1e9;
+        state.counters["ratio"] = array_s / mmm_s;
+    });
+}
+
+// --- element access ------------------------------------------------------------
+
+struct Line {
+    std::uint64_t v[8];
+};
+static_assert(sizeof(Line) == 64);
+
+template <class E>
+E make(std::uint64_t x) {
+    if constexpr (sizeof(E) == 8) {
+        return E{x};
+    } else {
+        E e;
+        for (auto& w : e.v) w = x;
+        return e;
+    }
+}
+
+// Cache-resident: the elements plus the 16 KiB of stripes stay in L1/L2, so
+// the loops measure the access path, not memory.
+constexpr std::size_t kElements = 1024;
+
+enum class How { raw, pointer, checked };
+
+template <class E>
+struct Fixture {
+    std::string name = unique_name("access");
+    mmm::MemChunk<E> mc = client().create<E>(name, kElements);
+    ~Fixture() {
+        try {
+            mc.remove();
+        } catch (...) {
+        }
+    }
+};
+
+template <class E, How how>
+void BM_Read(benchmark::State& state) {
+    guarded(state, [&] {
+        Fixture<E> f;
+        auto& mc = f.mc;
+        for (std::size_t i = 0; i < kElements; ++i) mc.write(i, make<E>(i));
+        for (auto _ : state) {
+            for (std::size_t i = 0; i < kElements; ++i) {
+                if constexpr (how == How::raw) {
+                    E v = mc[i];
+                    benchmark::DoNotOptimize(v);
+                } else if constexpr (how == How::pointer) {
+                    E v = *mc.pointer(i);
+                    benchmark::DoNotOptimize(v);
+                } else {
+                    E v = mc.read(i);
+                    benchmark::DoNotOptimize(v);
+                }
+            }
+        }
+        state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kElements));
+    });
+}
+
+template <class E, How how>
+void BM_Write(benchmark::State& state) {
+    guarded(state, [&] {
+        Fixture<E> f;
+        auto& mc = f.mc;
+        std::uint64_t x = 0;
+        for (auto _ : state) {
+            ++x;
+            for (std::size_t i = 0; i < kElements; ++i) {
+                const E v = make<E>(x + i);
+                if constexpr (how == How::raw) {
+                    mc[i] = v;
+                } else if constexpr (how == How::pointer) {
+                    *mc.pointer(i) = v;
+                } else {
+                    mc.write(i, v);
+                }
+                benchmark::ClobberMemory();
+            }
+        }
+        state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kElements));
+    });
+}
+
+// The halves of seq_write (include/mmm/detail/seqlock.hpp), replayed on a
+// private ChunkSync with the same layout, to show where a checked write's time goes.
+struct PrivateSync {
+    PrivateSync() : sync(new (std::align_val_t{64}) mmm::detail::ChunkSync{}) {}
+    ~PrivateSync() { ::operator delete (sync, std::align_val_t{64}); }
+    mmm::detail::ChunkSync* sync;
+};
+
+template <class E>
+void BM_WriteSeqlockOnly(benchmark::State& state) {
+    PrivateSync ps;
+    auto* sync = ps.sync;
+    std::unique_ptr<E[]> data(new E[kElements]);
+    const std::uint64_t pid = mmm::detail::current_pid();
+    std::uint64_t x = 0;
+    for (auto _ : state) {
+        ++x;
+        for (std::size_t i = 0; i < kElements; ++i) {
+            const E v = make<E>(x + i);
+            auto& stripe = mmm::detail::stripe_for(sync, i);
+            std::uint64_t even = stripe.word.load(std::memory_order_relaxed);
+            std::uint64_t locked = (pid << 32) | ((even + 1) & 0xffffffffu);
+            if ((even & 1u) ||
+                !stripe.word.compare_exchange_strong(even, locked, std::memory_order_acquire,
+                                                     std::memory_order_relaxed)) [[unlikely]]
+                even = mmm::detail::stripe_acquire_slow(sync, stripe);
+            std::atomic_thread_fence(std::memory_order_release);
+            mmm::detail::racy_store(&data[i], &v, sizeof(E));
+            stripe.word.store((even + 2) & 0xffffffffu, std::memory_order_release);
+            benchmark::ClobberMemory();
+        }
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kElements));
+}
+
+template <class E>
+void BM_WriteVersionOnly(benchmark::State& state) {
+    PrivateSync ps;
+    auto* sync = ps.sync;
+    std::unique_ptr<E[]> data(new E[kElements]);
+    std::uint64_t x = 0;
+    for (auto _ : state) {
+        ++x;
+        for (std::size_t i = 0; i < kElements; ++i) {
+            const E v = make<E>(x + i);
+            data[i] = v;
+            sync->version.fetch_add(1, std::memory_order_seq_cst);
+            if (sync->waiters.load(std::memory_order_seq_cst) != 0) [[unlikely]]
+                mmm::detail::wake_waiters(sync);
+            benchmark::ClobberMemory();
+        }
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kElements));
+}
+
+}  // namespace
+
+BENCHMARK(BM_SumSpan_newarray)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SumSpan_mmm)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SumSpan_interleaved)->Unit(benchmark::kMillisecond);
+
+BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::raw)->Name("BM_Read/u64/raw");
+BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::pointer)->Name("BM_Read/u64/pointer");
+BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::checked)->Name("BM_Read/u64/checked");
+BENCHMARK_TEMPLATE(BM_Read, Line, How::raw)->Name("BM_Read/line64/raw");
+BENCHMARK_TEMPLATE(BM_Read, Line, How::pointer)->Name("BM_Read/line64/pointer");
+BENCHMARK_TEMPLATE(BM_Read, Line, How::checked)->Name("BM_Read/line64/checked");
+
+BENCHMARK_TEMPLATE(BM_Write, std::uint64_t, How::raw)->Name("BM_Write/u64/raw");
+BENCHMARK_TEMPLATE(BM_Write, std::uint64_t, How::pointer)->Name("BM_Write/u64/pointer");
+BENCHMARK_TEMPLATE(BM_Write, std::uint64_t, How::checked)->Name("BM_Write/u64/checked");
+BENCHMARK_TEMPLATE(BM_WriteSeqlockOnly, std::uint64_t)->Name("BM_Write/u64/seqlock_only");
+BENCHMARK_TEMPLATE(BM_WriteVersionOnly, std::uint64_t)->Name("BM_Write/u64/version_only");
+BENCHMARK_TEMPLATE(BM_Write, Line, How::raw)->Name("BM_Write/line64/raw");
+BENCHMARK_TEMPLATE(BM_Write, Line, How::pointer)->Name("BM_Write/line64/pointer");
+BENCHMARK_TEMPLATE(BM_Write, Line, How::checked)->Name("BM_Write/line64/checked");
+BENCHMARK_TEMPLATE(BM_WriteSeqlockOnly, Line)->Name("BM_Write/line64/seqlock_only");
+BENCHMARK_TEMPLATE(BM_WriteVersionOnly, Line)->Name("BM_Write/line64/version_only");
+
+MMM_BENCH_MAIN();

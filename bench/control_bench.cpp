@@ -1,0 +1,255 @@
+// Control plane (issue #5, rows 4 and 5).
+//
+// Open of an existing chunk, per operation (p50/p99 as counters):
+//   BM_Open/mmm            Client::open<T> + destroy (lookup, SCM_RIGHTS, fstat,
+//                          mmap, header check; then munmap + close notice)
+//   BM_Open/socket_rtt     request/response of the same sizes on a Unix stream
+//                          socket to a forked echo process (no descriptor passed)
+//   BM_Open/shm_raw        shm_open + fstat + mmap (+ munmap + close) of a segment
+//                          of the same size
+//   BM_Open/mmmd_ping      a ping request to mmmd (its round trip, no work)
+// Create + remove, ops/s over 1 and 8 client processes:
+//   BM_CreateRemove/mmm/procs:N   create<uint64_t>(name, 512), unmap, remove
+//   BM_CreateRemove/raw/procs:N   shm_open(O_CREAT|O_EXCL) + posix_fallocate(4 KiB)
+//                                 + mmap + munmap + close + shm_unlink
+#include "support/bench_support.hpp"
+
+#include "client_core.hpp"
+#include "protocol.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+namespace {
+
+using mmm_bench::client;
+using mmm_bench::Clock;
+using mmm_bench::guarded;
+
+std::runtime_error sys_error(const std::string& what) {
+    return std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+// The chunk every open benchmark opens (created once, removed at teardown).
+const std::string& open_target() {
+    static const std::string name = [] {
+        std::string n = mmm_bench::unique_name("open-target");
+        client().create<std::uint64_t>(n, 1);
+        mmm_bench::at_teardown([n] { client().remove(n); });
+        return n;
+    }();
+    return name;
+}
+
+template <class Body>
+void sample_each(benchmark::State& state, Body&& op) {
+    mmm_bench::Samples samples;
+    for (auto _ : state) {
+        auto t0 = Clock::now();
+        op();
+        samples.add(mmm_bench::ns_between(t0, Clock::now()));
+    }
+    samples.report(state);
+}
+
+void BM_Open_mmm(benchmark::State& state) {
+    guarded(state, [&] {
+        const std::string& name = open_target();
+        auto& c = client();
+        sample_each(state, [&] {
+            auto mc = c.open<std::uint64_t>(name);
+            benchmark::DoNotOptimize(mc.span().data());
+        });
+    });
+}
+
+void BM_Open_mmmd_ping(benchmark::State& state) {
+    guarded(state, [&] {
+        mmm::detail::ClientCore core(mmm_bench::daemon().client_options());
+        sample_each(state, [&] { core.call(mmm::proto::PingRequest{}); });
+    });
+}
+
+// Sizes of a real open request and its reply frame.
+std::pair<std::size_t, std::size_t> open_message_sizes() {
+    const std::string& name = open_target();
+    mmm::proto::OpenRequest req;
+    req.name = name;
+    req.type = {mmm::type_name<std::uint64_t>(), 1, 8, 8};
+    auto request = mmm::proto::encode_request(req, 1);
+    mmm::ChunkInfo info = client().info(name);
+    auto reply =
+        mmm::proto::make_reply(mmm::proto::MessageType::reply_ok, 1,
+                               [&](mmm::proto::Writer& w) { mmm::proto::encode_info(w, info); });
+    return {request.size(), reply.size()};
+}
+
+bool read_exact(int fd, char* p, std::size_t n) {
+    while (n > 0) {
+        ssize_t r = ::recv(fd, p, n, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= static_cast<std::size_t>(r);
+    }
+    return true;
+}
+
+bool write_all(int fd, const char* p, std::size_t n) {
+    while (n > 0) {
+        ssize_t r = ::send(fd, p, n, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= static_cast<std::size_t>(r);
+    }
+    return true;
+}
+
+void BM_Open_socket_rtt(benchmark::State& state) {
+    guarded(state, [&] {
+        auto [req_bytes, reply_bytes] = open_message_sizes();
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+            throw sys_error("socketpair");
+        pid_t child = mmm_bench::fork_child([&] {
+            ::close(sv[0]);
+            std::vector<char> in(req_bytes), out(reply_bytes, 'r');
+            while (read_exact(sv[1], in.data(), in.size()))
+                if (!write_all(sv[1], out.data(), out.size())) return 1;
+            return 0;
+        });
+        ::close(sv[1]);
+        std::vector<char> req(req_bytes, 'q'), reply(reply_bytes);
+        sample_each(state, [&] {
+            if (!write_all(sv[0], req.data(), req.size()) ||
+                !read_exact(sv[0], reply.data(), reply.size()))
+                throw std::runtime_error("echo peer went away");
+        });
+        ::close(sv[0]);
+        if (mmm_bench::reap(child, 10.0) != 0) mmm_bench::fail(state, "echo child failed");
+        state.counters["request_bytes"] = static_cast<double>(req_bytes);
+        state.counters["reply_bytes"] = static_cast<double>(reply_bytes);
+    });
+}
+
+void BM_Open_shm_raw(benchmark::State& state) {
+    guarded(state, [&] {
+        const std::size_t bytes = client().info(open_target()).segment_bytes;
+        const std::string seg = mmm_bench::raw_segment_name("open");
+        {
+            int fd = ::shm_open(seg.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+            if (fd < 0) throw sys_error("shm_open " + seg);
+            int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+            ::close(fd);
+            if (err != 0) throw std::runtime_error("posix_fallocate failed");
+        }
+        sample_each(state, [&] {
+            int fd = ::shm_open(seg.c_str(), O_RDWR | O_CLOEXEC, 0);
+            if (fd < 0) throw sys_error("shm_open");
+            struct stat st {};
+            if (::fstat(fd, &st) != 0) throw sys_error("fstat");
+            void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ | PROT_WRITE,
+                             MAP_SHARED, fd, 0);
+            if (p == MAP_FAILED) throw sys_error("mmap");
+            benchmark::DoNotOptimize(p);
+            ::munmap(p, static_cast<std::size_t>(st.st_size));
+            ::close(fd);
+        });
+        ::shm_unlink(seg.c_str());
+        state.counters["segment_bytes"] = static_cast<double>(bytes);
+    });
+}
+
+// --- create + remove ------------------------------------------------------------
+
+constexpr std::size_t kCreateCount = 512;  // uint64_t: 4 KiB of elements
+constexpr std::size_t kRawBytes = kCreateCount * sizeof(std::uint64_t);
+
+int mmm_worker(const mmm::ClientOptions& options, mmm_bench::StartGate& gate, std::size_t ops) {
+    mmm::Client c(options);
+    const std::string stem = "cr-" + std::to_string(::getpid()) + "-";
+    gate.arrive_and_wait();
+    for (std::size_t k = 0; k < ops; ++k) {
+        const std::string name = stem + std::to_string(k);
+        { auto mc = c.create<std::uint64_t>(name, kCreateCount); }
+        c.remove(name);
+    }
+    return 0;
+}
+
+int raw_worker(mmm_bench::StartGate& gate, std::size_t ops) {
+    const std::string stem = mmm_bench::raw_segment_name("cr-" + std::to_string(::getpid()) + "-");
+    gate.arrive_and_wait();
+    for (std::size_t k = 0; k < ops; ++k) {
+        const std::string seg = stem + std::to_string(k);
+        int fd = ::shm_open(seg.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) return 2;
+        if (::posix_fallocate(fd, 0, kRawBytes) != 0) return 3;
+        void* p = ::mmap(nullptr, kRawBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) return 4;
+        ::munmap(p, kRawBytes);
+        ::close(fd);
+        if (::shm_unlink(seg.c_str()) != 0) return 5;
+    }
+    return 0;
+}
+
+template <bool kMmm>
+void BM_CreateRemove(benchmark::State& state) {
+    guarded(state, [&] {
+        const int procs = static_cast<int>(state.range(0));
+        const std::size_t ops = mmm_bench::pick(procs == 1 ? 1500 : 300, 10);
+        const auto options = mmm_bench::daemon().client_options();
+        for (auto _ : state) {
+            mmm_bench::StartGate gate;
+            std::vector<pid_t> kids;
+            for (int p = 0; p < procs; ++p)
+                kids.push_back(mmm_bench::fork_child(
+                    [&] { return kMmm ? mmm_worker(options, gate, ops) : raw_worker(gate, ops); }));
+            gate.wait_ready(procs);
+            auto t0 = Clock::now();
+            gate.release(procs);
+            int failed = 0;
+            for (pid_t k : kids) failed += mmm_bench::reap(k, 120.0) != 0;
+            auto t1 = Clock::now();
+            if (failed) throw std::runtime_error(std::to_string(failed) + " worker(s) failed");
+            const double s = mmm_bench::seconds_between(t0, t1);
+            state.SetIterationTime(s);
+            state.counters["ops_per_s"] = static_cast<double>(procs) * static_cast<double>(ops) / s;
+            state.counters["ops"] = static_cast<double>(procs) * static_cast<double>(ops);
+        }
+    });
+}
+
+}  // namespace
+
+BENCHMARK(BM_Open_mmm)->Name("BM_Open/mmm");
+BENCHMARK(BM_Open_socket_rtt)->Name("BM_Open/socket_rtt");
+BENCHMARK(BM_Open_shm_raw)->Name("BM_Open/shm_raw");
+BENCHMARK(BM_Open_mmmd_ping)->Name("BM_Open/mmmd_ping");
+
+BENCHMARK_TEMPLATE(BM_CreateRemove, true)
+    ->Name("BM_CreateRemove/mmm")
+    ->ArgName("procs")
+    ->Arg(1)
+    ->Arg(8)
+    ->Iterations(1)
+    ->UseManualTime();
+BENCHMARK_TEMPLATE(BM_CreateRemove, false)
+    ->Name("BM_CreateRemove/raw")
+    ->ArgName("procs")
+    ->Arg(1)
+    ->Arg(8)
+    ->Iterations(1)
+    ->UseManualTime();
+
+MMM_BENCH_MAIN();

@@ -1,0 +1,376 @@
+#include "bench_support.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#ifndef MMM_BENCH_MMMD
+#error "MMM_BENCH_MMMD (path of the mmmd binary) must be defined by the build"
+#endif
+
+namespace mmm_bench {
+namespace {
+
+pid_t g_run_pid = 0;  // the benchmark process: tags its raw segment names
+int g_errors = 0;
+std::vector<std::function<void()>> g_teardown;
+std::optional<mmm::Client> g_client;
+pid_t g_client_pid = 0;
+Daemon g_daemon;
+
+void sleep_ms(int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+pid_t run_pid() {
+    return g_run_pid != 0 ? g_run_pid : ::getpid();
+}
+
+std::string raw_prefix() {
+    return "mmmbench-" + std::to_string(run_pid()) + "-";
+}
+
+// Unlinks /dev/shm entries starting with `prefix`; returns how many.
+int unlink_segments(const std::string& prefix) {
+    int n = 0;
+    DIR* d = ::opendir("/dev/shm");
+    if (!d) return 0;
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (name.compare(0, prefix.size(), prefix) == 0) names.push_back(name);
+    }
+    ::closedir(d);
+    for (const auto& name : names)
+        if (::shm_unlink(("/" + name).c_str()) == 0) ++n;
+    return n;
+}
+
+std::uint64_t status_field(pid_t pid, const char* field) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    const std::size_t len = std::strlen(field);
+    while (std::getline(in, line)) {
+        if (line.compare(0, len, field) == 0 && line.size() > len && line[len] == ':')
+            return std::strtoull(line.c_str() + len + 1, nullptr, 10) * 1024;  // kB
+    }
+    return 0;
+}
+
+}  // namespace
+
+bool quick() {
+    static const bool q = [] {
+        const char* v = std::getenv("MMM_BENCH_QUICK");
+        return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+    }();
+    return q;
+}
+
+std::size_t pick(std::size_t full, std::size_t small) {
+    return quick() ? small : full;
+}
+
+// --- Daemon ------------------------------------------------------------------
+
+mmm::ClientOptions Daemon::client_options() const {
+    mmm::ClientOptions o;
+    o.runtime_dir = dir_;
+    o.request_timeout = std::chrono::milliseconds(60000);
+    return o;
+}
+
+void Daemon::start() {
+    if (pid_ > 0) return;
+    if (dir_.empty()) {
+        char tmpl[] = "/tmp/mmm-bench-XXXXXX";
+        if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+        dir_ = tmpl;
+    }
+    std::fflush(nullptr);
+    const pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) ::_exit(126);
+        const char* argv[] = {MMM_BENCH_MMMD, "--foreground", "--runtime-dir", dir_.c_str(),
+                              "--log-level",  "warn",         nullptr};
+        ::execv(MMM_BENCH_MMMD, const_cast<char* const*>(argv));
+        std::fprintf(stderr, "exec %s: %s\n", MMM_BENCH_MMMD, std::strerror(errno));
+        ::_exit(127);
+    }
+    pid_ = pid;
+    // Wait for the socket to answer, with a deadline (re-adoption of many
+    // segments may delay it).
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    for (;;) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            throw std::runtime_error("mmmd exited during startup (status " +
+                                     std::to_string(status) + ")");
+        }
+        try {
+            mmm::Client c(client_options());
+            if (name_space_.empty()) name_space_ = c.stats().name_space;
+            return;
+        } catch (const mmm::Error& e) {
+            if (e.code() != mmm::Errc::daemon_unavailable) throw;
+        }
+        if (Clock::now() > deadline) {
+            stop();
+            throw std::runtime_error("mmmd did not open its socket within 60 s");
+        }
+        sleep_ms(1);
+    }
+}
+
+void Daemon::stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    if (reap(pid_, 20.0) != 0) std::fprintf(stderr, "mmm-bench: mmmd did not exit cleanly\n");
+    pid_ = -1;
+}
+
+void Daemon::shutdown() {
+    stop();
+    if (!name_space_.empty()) {
+        int left = unlink_segments("mmm." + name_space_ + ".");
+        if (left > 0)
+            std::fprintf(stderr, "mmm-bench: unlinked %d segment(s) left after the run\n", left);
+    }
+    if (!dir_.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+        dir_.clear();
+    }
+}
+
+std::uint64_t Daemon::rss_bytes() const {
+    return pid_ > 0 ? status_field(pid_, "VmRSS") : 0;
+}
+std::uint64_t Daemon::hwm_bytes() const {
+    return pid_ > 0 ? status_field(pid_, "VmHWM") : 0;
+}
+
+Daemon& daemon() {
+    if (!g_daemon.running()) g_daemon.start();
+    return g_daemon;
+}
+
+mmm::Client& client() {
+    if (!g_client || g_client_pid != ::getpid()) {
+        g_client.reset();
+        g_client.emplace(daemon().client_options());
+        g_client_pid = ::getpid();
+    }
+    return *g_client;
+}
+
+// --- processes ---------------------------------------------------------------
+
+pid_t fork_child(const std::function<int()>& body) {
+    std::fflush(nullptr);
+    const pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid > 0) return pid;
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(125);
+    int rc = 1;
+    try {
+        rc = body();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "mmm-bench child %d: %s\n", ::getpid(), e.what());
+    }
+    std::fflush(nullptr);
+    ::_exit(rc);
+}
+
+int reap(pid_t pid, double deadline_s) {
+    // Block in poll on a pidfd: no periodic wake-ups that would steal a core
+    // from the processes being measured.
+    const auto deadline = Clock::now() + std::chrono::duration<double>(deadline_s);
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    int status = 0;
+    for (;;) {
+        pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) {
+            if (pidfd >= 0) ::close(pidfd);
+            return -1;
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            if (pidfd >= 0) ::close(pidfd);
+            return -1;
+        }
+        if (pidfd >= 0) {
+            pollfd p{pidfd, POLLIN, 0};
+            ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count() + 1, 1000)));
+        } else {
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    }
+    if (pidfd >= 0) ::close(pidfd);
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return -1;
+}
+
+SharedPage::SharedPage(std::size_t bytes) : bytes_(bytes) {
+    base_ = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (base_ == MAP_FAILED) throw std::runtime_error("mmap of a shared page failed");
+}
+SharedPage::~SharedPage() {
+    ::munmap(base_, bytes_);
+}
+
+void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected) {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT, expected, nullptr,
+              nullptr, 0);
+}
+void futex_wake(std::atomic<std::uint32_t>* word) {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE, INT_MAX, nullptr,
+              nullptr, 0);
+}
+
+std::string raw_segment_name(const std::string& tag) {
+    std::string name = "/";  // built by appends: GCC 12 warns (-Wrestrict) on "/" + string
+    name += raw_prefix();
+    name += tag;
+    return name;
+}
+
+StartGate::StartGate() {
+    if (::pipe(ready_) != 0 || ::pipe(go_) != 0) throw std::runtime_error("pipe failed");
+}
+StartGate::~StartGate() {
+    for (int fd : {ready_[0], ready_[1], go_[0], go_[1]}) ::close(fd);
+}
+void StartGate::arrive_and_wait() {
+    char c = 'r';
+    if (::write(ready_[1], &c, 1) != 1) ::_exit(3);
+    while (::read(go_[0], &c, 1) != 1) {
+        if (errno != EINTR) ::_exit(3);
+    }
+}
+void StartGate::wait_ready(int n) {
+    for (int i = 0; i < n;) {
+        char c;
+        ssize_t r = ::read(ready_[0], &c, 1);
+        if (r == 1)
+            ++i;
+        else if (r == 0 || errno != EINTR)
+            throw std::runtime_error("a worker died before start");
+    }
+}
+void StartGate::release(int n) {
+    std::string go(static_cast<std::size_t>(n), 'g');
+    if (::write(go_[1], go.data(), go.size()) != static_cast<ssize_t>(go.size()))
+        throw std::runtime_error("start gate write failed");
+}
+
+// --- samples -----------------------------------------------------------------
+
+double Samples::quantile(double q) {
+    if (ns_.empty()) return 0;
+    if (!sorted_) {
+        std::sort(ns_.begin(), ns_.end());
+        sorted_ = true;
+    }
+    // Nearest rank.
+    auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ns_.size())));
+    rank = std::clamp<std::size_t>(rank, 1, ns_.size());
+    return ns_[rank - 1];
+}
+
+double Samples::mean() const {
+    if (ns_.empty()) return 0;
+    double s = 0;
+    for (double v : ns_) s += v;
+    return s / static_cast<double>(ns_.size());
+}
+
+void Samples::report(benchmark::State& state, const std::string& prefix) {
+    state.counters[prefix + "p50_ns"] = quantile(0.50);
+    state.counters[prefix + "p99_ns"] = quantile(0.99);
+    state.counters[prefix + "mean_ns"] = mean();
+    state.counters[prefix + "samples"] = static_cast<double>(ns_.size());
+}
+
+std::string unique_name(const std::string& stem) {
+    static std::uint64_t n = 0;
+    return stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+}
+
+// --- main --------------------------------------------------------------------
+
+void fail(benchmark::State& state, const std::string& message) {
+    ++g_errors;
+    std::fprintf(stderr, "mmm-bench: %s\n", message.c_str());
+    state.SkipWithError(message.c_str());
+}
+
+void guarded(benchmark::State& state, const std::function<void()>& body) {
+    try {
+        body();
+    } catch (const std::exception& e) {
+        fail(state, e.what());
+    }
+}
+
+void at_teardown(std::function<void()> hook) {
+    g_teardown.push_back(std::move(hook));
+}
+
+int run_main(int argc, char** argv) {
+    g_run_pid = ::getpid();
+    ::signal(SIGPIPE, SIG_IGN);
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    int rc = 0;
+    try {
+        benchmark::RunSpecifiedBenchmarks();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "mmm-bench: %s\n", e.what());
+        rc = 1;
+    }
+    benchmark::Shutdown();
+    for (auto& hook : g_teardown) {
+        try {
+            hook();
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "mmm-bench: teardown: %s\n", e.what());
+            rc = 1;
+        }
+    }
+    g_client.reset();
+    static_cast<void>(unlink_segments(raw_prefix()));
+    g_daemon.shutdown();  // a no-op when no benchmark used the daemon
+    return rc != 0 || g_errors != 0 ? 1 : 0;
+}
+
+}  // namespace mmm_bench
