@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <ostream>
+#include <unordered_map>
 #include <vector>
 
 namespace mmmctl {
@@ -41,7 +42,8 @@ std::string format_bytes(std::uint64_t bytes) {
     return buf;
 }
 
-std::string user_name(uid_t uid) {
+namespace {
+std::string lookup_user_name(uid_t uid) {
     long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
     std::vector<char> buf(hint > 0 ? static_cast<std::size_t>(hint) : 1024);
     for (;;) {
@@ -55,6 +57,16 @@ std::string user_name(uid_t uid) {
         if (err == 0 && found != nullptr && found->pw_name != nullptr) return found->pw_name;
         return std::to_string(uid);
     }
+}
+}  // namespace
+
+std::string user_name(uid_t uid) {
+    // getpwuid_r re-reads /etc/passwd each call: 6 syscalls per row of a
+    // 100k-chunk list without this cache (docs/BENCHMARKS.md).
+    static std::unordered_map<uid_t, std::string> cache;
+    auto [it, inserted] = cache.try_emplace(uid);
+    if (inserted) it->second = lookup_user_name(uid);
+    return it->second;
 }
 
 bool is_known(std::chrono::system_clock::time_point t) {

@@ -8,10 +8,12 @@
 #include <mmm/detail/chunk_sync.hpp>
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #if defined(__SANITIZE_THREAD__)
 #define MMM_TSAN 1
@@ -71,17 +73,22 @@ template <class V>
 inline V seq_read(ChunkSync* sync, const V* element, std::size_t index, bool can_recover,
                   const std::string& chunk) {
     StripeLine& stripe = stripe_for(sync, index);
+    // Copy straight into the result (one copy, not two): a torn copy is
+    // overwritten by the retry before anyone sees it.
+    struct Bytes {
+        alignas(V) unsigned char b[sizeof(V)];
+    };
+    using Slot = std::conditional_t<std::is_default_constructible_v<V>, V, Bytes>;
+    Slot out;
     for (;;) {
         std::uint64_t before = stripe.word.load(std::memory_order_acquire);
         if (before & 1u) [[unlikely]]
             before = stripe_wait_even(sync, stripe, can_recover, index, chunk);
-        alignas(V) unsigned char buf[sizeof(V)];
-        racy_copy(buf, element, sizeof(V));
+        racy_copy(&out, element, sizeof(V));
         std::atomic_thread_fence(std::memory_order_acquire);
         if (stripe.word.load(std::memory_order_relaxed) == before) [[likely]] {
-            V out;
-            std::memcpy(&out, buf, sizeof(V));
-            return out;
+            if constexpr (std::is_same_v<Slot, V>) return out;
+            else return std::bit_cast<V>(out);
         }
     }
 }
