@@ -1,0 +1,190 @@
+// typed_helper: the "other process" of the integration tests. Built twice:
+// with the project's compiler (g++) and with clang++ (typed_helper_clang), to
+// check that both agree on element types. MMM_RUNTIME_DIR selects the daemon.
+//
+//   read-coords NAME            prints "size N", then "i x y" per element
+//   write-coord NAME I X Y      writes element I
+//   create-types PREFIX N       creates PREFIX.coord/.sample/.triple filled
+//                               with coordinate_at/sample_at/triple_at
+//   check-types PREFIX N        opens those three and checks every element
+//   type-names                  prints mmm::type_name of each shared type
+//   ro-write NAME               open<const Coordinate>, prints "mapped", then
+//                               writes through const_cast (must SIGSEGV)
+//   hold NAME                   opens, prints "ready x y ...", waits for a line
+//                               on stdin, prints "deleted=0|1" and the values again
+//   create-race NAME            connects, prints "connected", waits for EOF on
+//                               stdin, creates: "won" (exit 0) or
+//                               "already_exists" (exit 1)
+//
+// Exit codes: 0 ok, 1 a check failed / lost the race, 2 usage,
+// 64 + Errc on an mmm::Error (printed as "error <code>: <what>").
+#include "shared_types.hpp"
+
+#include <mmm/mmm.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using mmm_test::Coordinate;
+using mmm_test::Sample;
+using mmm_test::Triple;
+
+void say(const std::string& line) {
+    std::cout << line << '\n' << std::flush;
+}
+
+std::size_t to_size(const char* s) {
+    return static_cast<std::size_t>(std::stoull(s));
+}
+
+template <class T>
+std::string coords_line(const mmm::MemChunk<T>& c) {
+    std::ostringstream out;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+        Coordinate v = c.read(i);
+        out << (i ? " " : "") << v.x << ' ' << v.y;
+    }
+    return out.str();
+}
+
+int read_coords(mmm::Client& client, const std::string& name) {
+    auto c = client.open<const Coordinate>(name);
+    say("size " + std::to_string(c.size()));
+    for (std::size_t i = 0; i < c.size(); ++i) {
+        Coordinate v = c.read(i);
+        say(std::to_string(i) + " " + std::to_string(v.x) + " " + std::to_string(v.y));
+    }
+    return 0;
+}
+
+int write_coord(mmm::Client& client, const std::string& name, std::size_t i, int x, int y) {
+    auto c = client.open<Coordinate>(name);
+    c.write(i, Coordinate{x, y});
+    say("wrote");
+    return 0;
+}
+
+int create_types(mmm::Client& client, const std::string& prefix, std::size_t n) {
+    auto coords = client.create<Coordinate>(prefix + ".coord", n);
+    auto samples = client.create<Sample>(prefix + ".sample", n);
+    auto triples = client.create<Triple>(prefix + ".triple", n);
+    for (std::size_t i = 0; i < n; ++i) {
+        coords.write(i, mmm_test::coordinate_at(i));
+        samples.write(i, mmm_test::sample_at(i));
+        triples.write(i, mmm_test::triple_at(i));
+    }
+    say("created");
+    return 0;
+}
+
+int check_types(mmm::Client& client, const std::string& prefix, std::size_t n) {
+    auto coords = client.open<const Coordinate>(prefix + ".coord");
+    auto samples = client.open<const Sample>(prefix + ".sample");
+    auto triples = client.open<const Triple>(prefix + ".triple");
+    int bad = 0;
+    if (coords.size() != n || samples.size() != n || triples.size() != n) {
+        say("bad sizes");
+        return 1;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!(coords.read(i) == mmm_test::coordinate_at(i))) ++bad;
+        if (!(samples.read(i) == mmm_test::sample_at(i))) ++bad;
+        if (triples.read(i) != mmm_test::triple_at(i)) ++bad;
+    }
+    say("mismatches " + std::to_string(bad));
+    return bad == 0 ? 0 : 1;
+}
+
+int type_names() {
+    say("Coordinate " + mmm::type_name<Coordinate>());
+    say("Sample " + mmm::type_name<Sample>());
+    say("Triple " + mmm::type_name<Triple>());
+    return 0;
+}
+
+int ro_write(mmm::Client& client, const std::string& name) {
+    auto c = client.open<const Coordinate>(name);
+    say("mapped " + coords_line(c));
+    auto* p = const_cast<Coordinate*>(c.pointer(0));
+    *static_cast<volatile int*>(&p->x) = 12345;  // must fault: the mapping is PROT_READ
+    say("wrote");
+    return 0;
+}
+
+int hold(mmm::Client& client, const std::string& name) {
+    auto c = client.open<Coordinate>(name);
+    say("ready " + coords_line(c));
+    std::string line;
+    if (!std::getline(std::cin, line)) return 2;
+    say(std::string("deleted=") + (c.deleted() ? "1" : "0"));
+    say("values " + coords_line(c));
+    // The raw view must agree with the checked reads.
+    std::ostringstream raw;
+    for (std::size_t i = 0; i < c.size(); ++i) raw << (i ? " " : "") << c[i].x << ' ' << c[i].y;
+    say("raw " + raw.str());
+    return 0;
+}
+
+int create_race(const std::string& name) {
+    mmm::Client client;  // connect before the start signal: only the create races
+    say("connected");
+    char byte;
+    while (::read(0, &byte, 1) > 0) {
+    }
+    try {
+        auto c = client.create<Coordinate>(name, 1);
+        c.write(0, Coordinate{static_cast<int>(::getpid()), 0});
+        say("won");
+        return 0;
+    } catch (const mmm::Error& e) {
+        if (e.code() == mmm::Errc::already_exists) {
+            say("already_exists");
+            return 1;
+        }
+        throw;
+    }
+}
+
+int run(const std::vector<std::string>& a) {
+    if (a.empty()) return 2;
+    const std::string& cmd = a[0];
+    if (cmd == "type-names") return type_names();
+    if (cmd == "create-race" && a.size() == 2) return create_race(a[1]);
+    mmm::Client client;
+    if (cmd == "read-coords" && a.size() == 2) return read_coords(client, a[1]);
+    if (cmd == "write-coord" && a.size() == 5)
+        return write_coord(client, a[1], to_size(a[2].c_str()), std::stoi(a[3]), std::stoi(a[4]));
+    if (cmd == "create-types" && a.size() == 3)
+        return create_types(client, a[1], to_size(a[2].c_str()));
+    if (cmd == "check-types" && a.size() == 3)
+        return check_types(client, a[1], to_size(a[2].c_str()));
+    if (cmd == "ro-write" && a.size() == 2) return ro_write(client, a[1]);
+    if (cmd == "hold" && a.size() == 2) return hold(client, a[1]);
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    try {
+        int rc = run(args);
+        if (rc == 2) std::cerr << "typed_helper: bad usage\n";
+        return rc;
+    } catch (const mmm::Error& e) {
+        say("error " + std::string(mmm::to_string(e.code())) + ": " + e.what());
+        return 64 + static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        say(std::string("exception: ") + e.what());
+        return 3;
+    }
+}

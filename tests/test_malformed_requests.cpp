@@ -1,0 +1,264 @@
+// mmmd faced with bytes that are not a valid request (docs/PROTOCOL.md
+// "Errors and limits"): it answers with an error frame or drops the
+// connection, and keeps serving everyone else. A client that sends half a
+// frame and stalls holds only its own connection.
+#include "daemon_test.hpp"
+#include "raw_socket.hpp"
+
+#include <mmm/mmm.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using mmm::proto::MessageType;
+using mmm::test::RawSocket;
+using mmm::test::Received;
+
+constexpr auto type_u16(MessageType t) {
+    return static_cast<std::uint16_t>(t);
+}
+
+std::vector<std::byte> ping(std::uint32_t id) {
+    return mmm::proto::encode_request(mmm::proto::PingRequest{}, id);
+}
+
+std::vector<std::byte> valid_create(const std::string& name, std::uint32_t id) {
+    mmm::proto::CreateRequest request;
+    request.name = name;
+    request.type.name = mmm::type_name<int>();
+    request.type.size = sizeof(int);
+    request.type.align = alignof(int);
+    request.type.fingerprint =
+        mmm::detail::fingerprint(request.type.name, request.type.size, request.type.align);
+    request.count = 1;
+    return mmm::proto::encode_request(request, id);
+}
+
+class MalformedRequestsTest : public mmm::test::DaemonTest {
+  protected:
+    std::unique_ptr<RawSocket> connect() {
+        return std::make_unique<RawSocket>(daemon().socket_path());
+    }
+
+    // The daemon still serves: a normal client lists, creates and removes.
+    void expect_daemon_serves() {
+        ASSERT_TRUE(daemon().running()) << "mmmd died";
+        auto fresh = new_client();
+        EXPECT_NO_THROW(fresh.list());
+        EXPECT_NO_THROW(client().list());
+        auto chunk = fresh.create<int>("alive", 1);
+        chunk.write(0, 1);
+        EXPECT_EQ(client().open<int>("alive").read(0), 1);
+        fresh.remove("alive");
+    }
+
+    // A fatal header: one protocol_error frame, then the daemon closes.
+    void expect_error_then_close(RawSocket& raw) {
+        auto reply = raw.receive(10s);
+        ASSERT_TRUE(reply.is_error_frame()) << reply.describe();
+        EXPECT_EQ(reply.error->code, mmm::Errc::protocol_error) << reply.describe();
+        std::vector<Received> more;
+        EXPECT_TRUE(raw.wait_closed(10s, &more)) << "mmmd kept a desynchronised stream open";
+        EXPECT_TRUE(more.empty()) << more.front().describe();
+    }
+
+    // A bad body: an error frame for that request id, and the connection
+    // still works (a ping on it is answered).
+    void expect_error_and_still_open(RawSocket& raw, std::uint32_t id) {
+        auto reply = raw.receive(10s);
+        ASSERT_TRUE(reply.is_error_frame()) << reply.describe();
+        EXPECT_EQ(reply.header.request_id, id);
+        EXPECT_EQ(reply.error->code, mmm::Errc::protocol_error) << reply.describe();
+        ASSERT_TRUE(raw.send(ping(id + 1000)));
+        auto pong = raw.receive(10s);
+        EXPECT_TRUE(pong.is_ok_frame()) << pong.describe();
+        EXPECT_EQ(pong.header.request_id, id + 1000);
+    }
+};
+
+TEST_F(MalformedRequestsTest, RandomBytesNeverHurtTheDaemon) {
+    std::mt19937 rng(20240611);  // fixed seed: reproducible
+    std::uniform_int_distribution<int> length(1, 300);
+    std::uniform_int_distribution<int> byte(0, 255);
+    for (int round = 0; round < 40; ++round) {
+        SCOPED_TRACE("round " + std::to_string(round));
+        std::vector<std::byte> junk(static_cast<std::size_t>(length(rng)));
+        for (auto& b : junk) b = static_cast<std::byte>(byte(rng));
+        auto raw = connect();
+        raw->send(junk);  // may be refused half-way: the daemon may close first
+        raw->shutdown_write();
+        std::vector<Received> frames;
+        EXPECT_TRUE(raw->wait_closed(10s, &frames))
+            << "mmmd neither answered nor closed after " << junk.size() << " junk bytes";
+        for (const auto& f : frames) EXPECT_TRUE(f.is_error_frame()) << f.describe();
+    }
+    expect_daemon_serves();
+    expect_no_segments();
+}
+
+TEST_F(MalformedRequestsTest, TruncatedHeaderThenClose) {
+    for (std::size_t cut : {1u, 4u, 7u, 15u}) {
+        auto frame = ping(1);
+        auto raw = connect();
+        ASSERT_TRUE(raw->send(std::span(frame).first(cut)));
+        // Closing mid-header must not crash or wedge the daemon.
+    }
+    expect_daemon_serves();
+}
+
+TEST_F(MalformedRequestsTest, TruncatedBodyThenClose) {
+    auto frame = valid_create("never", 1);
+    ASSERT_GT(frame.size(), mmm::proto::kFrameHeaderBytes + 4);
+    {
+        auto raw = connect();
+        ASSERT_TRUE(raw->send(std::span(frame).first(frame.size() - 3)));
+        raw->shutdown_write();
+        EXPECT_TRUE(raw->wait_closed(10s));
+    }
+    expect_daemon_serves();
+    EXPECT_FALSE(segment_exists("never")) << "a half-received create created a chunk";
+}
+
+TEST_F(MalformedRequestsTest, HugeBodyLengthIsRefused) {
+    for (std::uint32_t body_bytes : {0xffffffffu, mmm::proto::kMaxRequestBody + 1}) {
+        SCOPED_TRACE(body_bytes);
+        auto raw = connect();
+        ASSERT_TRUE(raw->send(mmm::test::raw_frame(type_u16(MessageType::list), 7, {},
+                                                   mmm::proto::kFrameMagic,
+                                                   mmm::proto::kProtocolVersion, body_bytes)));
+        expect_error_then_close(*raw);
+    }
+    expect_daemon_serves();
+}
+
+TEST_F(MalformedRequestsTest, BadMagicIsRefused) {
+    auto raw = connect();
+    ASSERT_TRUE(raw->send(mmm::test::raw_frame(type_u16(MessageType::ping), 3, {}, 0x47455420)));
+    expect_error_then_close(*raw);
+    expect_daemon_serves();
+}
+
+TEST_F(MalformedRequestsTest, OtherProtocolVersionIsRefusedNamingBoth) {
+    auto raw = connect();
+    ASSERT_TRUE(raw->send(
+        mmm::test::raw_frame(type_u16(MessageType::ping), 3, {}, mmm::proto::kFrameMagic, 99)));
+    auto reply = raw->receive(10s);
+    ASSERT_TRUE(reply.is_error_frame()) << reply.describe();
+    EXPECT_EQ(reply.error->code, mmm::Errc::protocol_error);
+    EXPECT_NE(reply.error->message.find("99"), std::string::npos) << reply.error->message;
+    EXPECT_NE(reply.error->message.find(std::to_string(mmm::proto::kProtocolVersion)),
+              std::string::npos)
+        << reply.error->message;
+    EXPECT_TRUE(raw->wait_closed(10s));
+    expect_daemon_serves();
+}
+
+TEST_F(MalformedRequestsTest, ValidHeaderWithGarbageBody) {
+    auto raw = connect();
+    std::uint32_t id = 10;
+    for (auto type : {MessageType::create, MessageType::open, MessageType::remove,
+                      MessageType::list, MessageType::info}) {
+        SCOPED_TRACE(static_cast<int>(type));
+        // 0xff...: a string length of 65535, beyond the body and kMaxString.
+        std::vector<std::byte> garbage(40, std::byte{0xff});
+        ASSERT_TRUE(raw->send(mmm::test::raw_frame(type_u16(type), id, garbage)));
+        expect_error_and_still_open(*raw, id);
+        ++id;
+    }
+    expect_daemon_serves();
+    expect_no_segments();
+}
+
+TEST_F(MalformedRequestsTest, BodyCutShortOrWithTrailingBytes) {
+    auto raw = connect();
+    auto frame = valid_create("cut", 1);
+    std::span<const std::byte> body = std::span(frame).subspan(mmm::proto::kFrameHeaderBytes);
+
+    // Header and body agree on a length, but the body stops mid-field.
+    auto short_body = body.first(body.size() / 2);
+    ASSERT_TRUE(raw->send(mmm::test::raw_frame(type_u16(MessageType::create), 21, short_body)));
+    expect_error_and_still_open(*raw, 21);
+
+    // A whole create body followed by junk.
+    std::vector<std::byte> longer(body.begin(), body.end());
+    longer.insert(longer.end(), 5, std::byte{0x42});
+    ASSERT_TRUE(raw->send(mmm::test::raw_frame(type_u16(MessageType::create), 22, longer)));
+    expect_error_and_still_open(*raw, 22);
+
+    EXPECT_FALSE(segment_exists("cut"));
+    expect_daemon_serves();
+}
+
+TEST_F(MalformedRequestsTest, UnknownMessageType) {
+    auto raw = connect();
+    std::uint32_t id = 30;
+    for (std::uint16_t type : {std::uint16_t{0}, std::uint16_t{9}, std::uint16_t{0x1234},
+                               type_u16(MessageType::reply_ok), type_u16(MessageType::reply_error),
+                               std::uint16_t{0xffff}}) {
+        SCOPED_TRACE(type);
+        ASSERT_TRUE(raw->send(mmm::test::raw_frame(type, id, {})));
+        expect_error_and_still_open(*raw, id);
+        ++id;
+    }
+    expect_daemon_serves();
+}
+
+TEST_F(MalformedRequestsTest, OneWayCloseGetsNoReply) {
+    auto raw = connect();
+    ASSERT_TRUE(
+        raw->send(mmm::proto::encode_request(mmm::proto::CloseRequest{"not-open", 12345}, 40)));
+    ASSERT_TRUE(raw->send(ping(41)));
+    auto reply = raw->receive(10s);
+    ASSERT_TRUE(reply.is_ok_frame()) << reply.describe();
+    EXPECT_EQ(reply.header.request_id, 41u) << "a one-way close was answered";
+    expect_daemon_serves();
+}
+
+TEST_F(MalformedRequestsTest, HalfFrameStallDoesNotBlockOthers) {
+    auto stalled = connect();
+    auto frame = ping(50);
+    ASSERT_TRUE(stalled->send(std::span(frame).first(9)));  // mid-header, then silence
+
+    // Others are served meanwhile, well within their request timeout.
+    mmm::Client other(mmm::ClientOptions{.runtime_dir = runtime_dir(),
+                                         .request_timeout = std::chrono::seconds(5)});
+    auto chunk = other.create<int>("while-stalled", 2);
+    chunk.write(1, 11);
+    EXPECT_EQ(other.open<int>("while-stalled").read(1), 11);
+    EXPECT_EQ(other.list().size(), 1u);
+    other.remove("while-stalled");
+    EXPECT_NO_THROW(client().stats());
+
+    // The stalled client finishes its frame later and is answered.
+    ASSERT_TRUE(stalled->send(std::span(frame).subspan(9)));
+    auto reply = stalled->receive(10s);
+    EXPECT_TRUE(reply.is_ok_frame()) << reply.describe();
+    EXPECT_EQ(reply.header.request_id, 50u);
+}
+
+TEST_F(MalformedRequestsTest, ManyStalledConnectionsDoNotBlockOthers) {
+    std::vector<std::unique_ptr<RawSocket>> stalled;
+    auto frame = valid_create("stalled", 60);
+    for (int i = 0; i < 16; ++i) {
+        stalled.push_back(connect());
+        // Some stop in the header, some in the body.
+        ASSERT_TRUE(stalled.back()->send(std::span(frame).first(i % 2 ? 5 : frame.size() - 2)));
+    }
+    mmm::Client other(mmm::ClientOptions{.runtime_dir = runtime_dir(),
+                                         .request_timeout = std::chrono::seconds(5)});
+    EXPECT_NO_THROW(other.list());
+    expect_daemon_serves();
+    stalled.clear();
+    expect_daemon_serves();
+    EXPECT_FALSE(segment_exists("stalled"));
+}
+
+}  // namespace
