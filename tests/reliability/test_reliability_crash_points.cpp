@@ -3,6 +3,7 @@
 // mmmd then shows the chunk complete (the create had published it) or not at
 // all, and leaves no segment of a half-made chunk in /dev/shm.
 #include "daemon_process.hpp"
+#include "error_of.hpp"
 #include "shm_segments.hpp"
 #include "temp_dir.hpp"
 
@@ -26,15 +27,7 @@ namespace {
 using mmm::Errc;
 using namespace std::chrono_literals;
 
-template <class F>
-Errc error_of(F&& f) {
-    try {
-        f();
-    } catch (const mmm::Error& e) {
-        return e.code();
-    }
-    return Errc::ok;
-}
+using mmm::test::error_of;
 
 // mmmd inherits the test's environment: set the hook only while it starts.
 void start_with_crash_point(mmm::test::DaemonProcess& d, const std::string& point) {

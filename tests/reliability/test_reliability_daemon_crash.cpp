@@ -3,6 +3,7 @@
 // by themselves, session chunks go with their creator, half-sent requests and
 // vanished clients do not disturb anyone else.
 #include "daemon_test.hpp"
+#include "error_of.hpp"
 #include "forked.hpp"
 #include "raw_socket.hpp"
 #include "shm_segments.hpp"
@@ -29,15 +30,7 @@ using namespace std::chrono_literals;
 using mmm::test::run_forked;
 using mmm::test::SignalPipe;
 
-template <class F>
-Errc error_of(F&& f) {
-    try {
-        f();
-    } catch (const mmm::Error& e) {
-        return e.code();
-    }
-    return Errc::ok;
-}
+using mmm::test::error_of;
 
 bool listed(mmm::Client& c, const std::string& name) {
     auto chunks = c.list();

@@ -3,6 +3,7 @@
 // Errc::corrupt_header, mmmctl reports it, the daemon keeps serving, and a
 // restarted daemon quarantines the segment instead of serving or deleting it.
 #include "daemon_test.hpp"
+#include "error_of.hpp"
 #include "mmmctl_runner.hpp"
 #include "shm_segments.hpp"
 
@@ -79,15 +80,7 @@ std::vector<Corruption> corruptions() {
 class SecurityCorruptHeader : public mmm::test::DaemonTest,
                               public ::testing::WithParamInterface<Corruption> {};
 
-template <class F>
-Errc error_of(F&& f) {
-    try {
-        f();
-    } catch (const mmm::Error& e) {
-        return e.code();
-    }
-    return Errc::ok;
-}
+using mmm::test::error_of;
 
 TEST_P(SecurityCorruptHeader, RefusedThenQuarantined) {
     const Corruption& c = GetParam();

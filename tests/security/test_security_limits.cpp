@@ -1,6 +1,7 @@
 // Issue #4: resource limits against a hostile (or buggy) local client:
 // --max-connections-per-uid and --max-open-per-connection.
 #include "daemon_test.hpp"
+#include "error_of.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,15 +13,7 @@ namespace {
 using mmm::Errc;
 using namespace std::chrono_literals;
 
-template <class F>
-Errc error_of(F&& f) {
-    try {
-        f();
-    } catch (const mmm::Error& e) {
-        return e.code();
-    }
-    return Errc::ok;
-}
+using mmm::test::error_of;
 
 // Waits (bounded) until the daemon counts `n` connections: the fixture's
 // readiness probes may not be accounted as closed yet.
