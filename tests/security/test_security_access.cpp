@@ -220,6 +220,14 @@ TEST_F(SecurityAccess, GroupReadableChunkFollowsGroupBits) {
     root().remove("grp");
 }
 
+// Sanitizers install a SIGSEGV handler that turns the fault into an exit code;
+// the test wants the kernel's verdict, so the child restores the default action.
+void default_segv_action() {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGSEGV, &dfl, nullptr);
+}
+
 TEST_F(SecurityAccess, ReadOnlyMappingFaultsOnWrite) {
     auto mc = root().create<int>("ro-map", 1024, {.mode = mmm::mode::others_read});
     auto opts = options();
@@ -227,6 +235,7 @@ TEST_F(SecurityAccess, ReadOnlyMappingFaultsOnWrite) {
         [&] {
             mmm::Client c(opts);
             auto ro = c.open<const int>("ro-map");
+            default_segv_action();
             // The kernel, not the type system, must stop this store.
             *const_cast<volatile int*>(ro.pointer(5)) = 99;
             return 0;
@@ -238,6 +247,7 @@ TEST_F(SecurityAccess, ReadOnlyMappingFaultsOnWrite) {
     s = run_forked([&] {
         mmm::Client c(opts);
         auto ro = c.open<const int>("ro-map");
+        default_segv_action();
         *const_cast<volatile int*>(ro.pointer(6)) = 99;
         return 0;
     });
