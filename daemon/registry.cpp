@@ -251,7 +251,7 @@ void Registry::close(ConnId conn, const proto::CloseRequest& req) {
     if (auto o = opens_.find(conn); o != opens_.end() && --o->second == 0) opens_.erase(o);
 }
 
-void Registry::remove(const Peer& peer, const std::string& name) {
+void Registry::remove(const Peer& peer, const std::string& name, std::uint64_t generation) {
     if (auto problem = detail::name_problem(name); !problem.empty())
         throw Error(Errc::invalid_name, name, problem);
     auto it = entries_.find(name);
@@ -259,6 +259,11 @@ void Registry::remove(const Peer& peer, const std::string& name) {
         throw Error(Errc::not_found, name, "no chunk named '" + name + "'",
                     "mmmctl list shows the chunks that exist");
     const Entry& e = it->second;
+    if (generation != 0 && e.header.generation != generation)
+        throw Error(Errc::not_found, name,
+                    "the chunk this mapping belongs to was already deleted; the name now "
+                    "belongs to a new chunk, which was left alone",
+                    "open the name again to reach the new chunk");
     bool quarantined = e.state == ChunkState::quarantined;
     bool allowed =
         peer.uid == 0 || (quarantined ? peer.uid == daemon_uid_ : peer.uid == e.header.owner_uid);

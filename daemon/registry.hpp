@@ -45,7 +45,8 @@ class Registry {
     // nullopt when no chunk has that name (the caller may wait for one).
     std::optional<Granted> open(ConnId conn, const Peer& peer, const mmm::proto::OpenRequest& req);
     void close(ConnId conn, const mmm::proto::CloseRequest& req);
-    void remove(const Peer& peer, const std::string& name);
+    // generation 0: whatever chunk has the name now.
+    void remove(const Peer& peer, const std::string& name, std::uint64_t generation = 0);
     mmm::proto::ListReply list(const Peer& peer, const mmm::proto::ListRequest& req) const;
     mmm::ChunkInfo info(const Peer& peer, const std::string& name) const;
 

@@ -87,7 +87,7 @@ void Service::dispatch(const Conn& conn, std::uint32_t id, const proto::Request&
             [&](const proto::OpenRequest& r) { open(conn, id, r); },
             [&](const proto::CloseRequest& r) { registry_.close(conn->id(), r); },
             [&](const proto::RemoveRequest& r) {
-                registry_.remove(peer, r.name);
+                registry_.remove(peer, r.name, r.generation);
                 conn->send(ok(id));
             },
             [&](const proto::ListRequest& r) {

@@ -10,8 +10,8 @@ namespace mmm::detail {
 
 MappedChunk::MappedChunk(std::shared_ptr<ClientCore> core, std::string name,
                          std::uint64_t generation, void* base, std::size_t length,
-                         std::uint64_t data_offset, std::uint64_t count,
-                         std::uint64_t element_size, bool writable)
+                         std::uint64_t data_offset, std::uint64_t count, std::uint64_t element_size,
+                         bool writable)
     : core_(std::move(core)),
       name_(std::move(name)),
       generation_(generation),
@@ -41,15 +41,17 @@ ChunkInfo MappedChunk::info() const {
 
 void MappedChunk::remove() {
     if (deleted()) throw Error(Errc::not_found, name_, "the chunk is already deleted");
-    core_->call(proto::RemoveRequest{name_});
+    core_->call(proto::RemoveRequest{name_, generation_});
 }
 
-bool MappedChunk::deleted() const { return load_state(reinterpret_cast<ChunkHeader*>(base_)) == ChunkState::deleted; }
+bool MappedChunk::deleted() const {
+    return load_state(reinterpret_cast<ChunkHeader*>(base_)) == ChunkState::deleted;
+}
 
 void throw_out_of_range(const std::string& name, std::size_t index, std::uint64_t size) {
-    throw Error(Errc::out_of_range, name,
-                "index " + std::to_string(index) + " is out of range (size " +
-                    std::to_string(size) + ")");
+    throw Error(
+        Errc::out_of_range, name,
+        "index " + std::to_string(index) + " is out of range (size " + std::to_string(size) + ")");
 }
 
 }  // namespace mmm::detail

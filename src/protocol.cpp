@@ -118,7 +118,10 @@ void write_body(Writer& w, const Request& request) {
                        w.str(c.name);
                        w.u64(c.generation);
                    },
-                   [&](const RemoveRequest& r) { w.str(r.name); },
+                   [&](const RemoveRequest& r) {
+                       w.str(r.name);
+                       w.u64(r.generation);
+                   },
                    [&](const ListRequest& l) {
                        w.str(l.after);
                        w.u32(l.limit);
@@ -161,8 +164,13 @@ Request read_body(MessageType type, Reader& r) {
             c.generation = r.u64();
             return c;
         }
-        case MessageType::remove:
-            return RemoveRequest{r.str()};
+        case MessageType::remove: {
+            RemoveRequest req;
+            req.name = r.str();
+            // The generation was appended later; a request without it removes any.
+            if (!r.at_end()) req.generation = r.u64();
+            return req;
+        }
         case MessageType::list: {
             ListRequest l;
             l.after = r.str();

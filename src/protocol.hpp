@@ -81,6 +81,9 @@ struct CloseRequest {
 };
 struct RemoveRequest {
     std::string name;
+    // Non-zero: remove only that incarnation of the name (a MemChunk's remove()
+    // must never delete a new chunk created under the same name since).
+    std::uint64_t generation = 0;
 };
 struct ListRequest {
     std::string after;  // exclusive cursor: names sort bytewise
@@ -109,7 +112,7 @@ struct ListReply {
 // --- bodies -------------------------------------------------------------------
 
 class Writer {
-public:
+  public:
     explicit Writer(std::vector<std::byte>& out) : out_(out) {}
     void u8(std::uint8_t v);
     void u16(std::uint16_t v);
@@ -117,13 +120,13 @@ public:
     void u64(std::uint64_t v);
     void str(std::string_view s);  // truncated to kMaxString
 
-private:
+  private:
     std::vector<std::byte>& out_;
 };
 
 // Every read is bounds-checked; running off the end throws protocol_error.
 class Reader {
-public:
+  public:
     explicit Reader(std::span<const std::byte> in) : in_(in) {}
     std::uint8_t u8();
     std::uint16_t u16();
@@ -133,7 +136,7 @@ public:
     bool at_end() const { return pos_ == in_.size(); }
     void expect_end() const;
 
-private:
+  private:
     std::span<const std::byte> in_;
     std::size_t pos_ = 0;
 };

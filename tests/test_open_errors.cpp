@@ -1,6 +1,8 @@
 // What open, create, remove and info say when the chunk is not what the
 // caller expects: type_mismatch (naming both types), not_found, already_exists.
 #include "daemon_test.hpp"
+#include "protocol.hpp"
+#include "raw_socket.hpp"
 #include "shared_types.hpp"
 
 #include <mmm/mmm.hpp>
@@ -140,6 +142,33 @@ TEST_F(OpenErrorsTest, RecreatedNameIsANewChunk) {
     EXPECT_EQ(first.read(0), 1) << "the old mapping keeps the old memory";
     EXPECT_TRUE(first.deleted());
     EXPECT_FALSE(second.deleted());
+}
+
+// A mapping of a deleted chunk must never delete the new chunk of the same name,
+// even if its remove() races the re-create: the daemon checks the generation.
+TEST_F(OpenErrorsTest, StaleRemoveLeavesTheNewChunkAlone) {
+    auto first = client().create<int>("stale", 1);
+    auto old_generation = client().info("stale").generation;
+    client().remove("stale");
+    auto second = client().create<int>("stale", 1);
+    second.write(0, 7);
+    try {
+        first.remove();
+        ADD_FAILURE() << "a stale remove() succeeded";
+    } catch (const mmm::Error& e) {
+        EXPECT_EQ(e.code(), mmm::Errc::not_found) << e.what();
+    }
+    // The daemon's own check, without the client's deleted() short cut.
+    mmm::test::RawSocket raw(daemon().socket_path());
+    ASSERT_TRUE(raw.send(
+        mmm::proto::encode_request(mmm::proto::RemoveRequest{"stale", old_generation}, 5)));
+    auto reply = raw.receive();
+    ASSERT_TRUE(reply.is_error_frame()) << reply.describe();
+    EXPECT_EQ(reply.error->code, mmm::Errc::not_found);
+    EXPECT_FALSE(second.deleted());
+    EXPECT_EQ(client().open<int>("stale").read(0), 7);
+    second.remove();  // the current mapping's own generation still works
+    EXPECT_TRUE(second.deleted());
 }
 
 }  // namespace
