@@ -10,8 +10,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     auto bytes = std::as_bytes(std::span(data, size));
     if (bytes.size() < mmm::proto::kFrameHeaderBytes) return 0;
-    auto header =
-        mmm::proto::decode_frame_header(bytes.first<mmm::proto::kFrameHeaderBytes>());
+    auto header = mmm::proto::decode_frame_header(bytes.first<mmm::proto::kFrameHeaderBytes>());
     auto body = bytes.subspan(mmm::proto::kFrameHeaderBytes);
     (void)mmm::proto::check_request_header(header);  // the verdict must not matter for safety
     try {

@@ -30,25 +30,25 @@ inline constexpr std::uint64_t kPageSize = 4096;
 
 // The part of the header that never changes after create.
 struct HeaderSnapshot {
-    std::uint64_t magic;             // 0   kChunkMagic
-    std::uint32_t layout_version;    // 8   kLayoutVersion
-    std::uint32_t header_bytes;      // 12  sizeof(ChunkHeader)
-    std::uint64_t data_offset;       // 16
-    std::uint64_t segment_bytes;     // 24  data_offset + count * element_size
-    std::uint64_t type_fingerprint;  // 32  detail::fingerprint(type_name, size, align)
-    std::uint64_t element_size;      // 40
-    std::uint64_t element_align;     // 48
-    std::uint64_t count;             // 56
-    std::uint64_t generation;        // 64  unique per create
-    std::int64_t created_ns;         // 72  CLOCK_REALTIME
-    std::uint32_t owner_uid;         // 80
-    std::uint32_t owner_gid;         // 84
-    std::uint32_t creator_pid;       // 88
-    std::uint32_t mode;              // 92  permission bits, <= 0777
-    std::uint32_t lifetime;          // 96  mmm::Lifetime
-    std::uint32_t reserved;          // 100 zero
-    std::uint64_t checksum;          // 104 FNV-1a of bytes [0,104) and both names
-    char name[kNameCapacity];        // 112 NUL-terminated chunk name
+    std::uint64_t magic;                // 0   kChunkMagic
+    std::uint32_t layout_version;       // 8   kLayoutVersion
+    std::uint32_t header_bytes;         // 12  sizeof(ChunkHeader)
+    std::uint64_t data_offset;          // 16
+    std::uint64_t segment_bytes;        // 24  data_offset + count * element_size
+    std::uint64_t type_fingerprint;     // 32  detail::fingerprint(type_name, size, align)
+    std::uint64_t element_size;         // 40
+    std::uint64_t element_align;        // 48
+    std::uint64_t count;                // 56
+    std::uint64_t generation;           // 64  unique per create
+    std::int64_t created_ns;            // 72  CLOCK_REALTIME
+    std::uint32_t owner_uid;            // 80
+    std::uint32_t owner_gid;            // 84
+    std::uint32_t creator_pid;          // 88
+    std::uint32_t mode;                 // 92  permission bits, <= 0777
+    std::uint32_t lifetime;             // 96  mmm::Lifetime
+    std::uint32_t reserved;             // 100 zero
+    std::uint64_t checksum;             // 104 FNV-1a of bytes [0,104) and both names
+    char name[kNameCapacity];           // 112 NUL-terminated chunk name
     char type_name[kTypeNameCapacity];  // 248 NUL-terminated canonical type name
     std::uint8_t padding[8];            // 504
 };

@@ -56,9 +56,8 @@ std::unique_ptr<detail::MappedChunk> map_chunk(std::shared_ptr<detail::ClientCor
         throw Error(Errc::not_found, info.name, "the chunk was replaced while opening it",
                     "retry the open");
     }
-    if (type.size != 0 &&
-        (h.type_fingerprint != type.fingerprint || h.element_size != type.size ||
-         h.element_align != type.align)) {
+    if (type.size != 0 && (h.type_fingerprint != type.fingerprint || h.element_size != type.size ||
+                           h.element_align != type.align)) {
         unmap();
         throw Error(Errc::type_mismatch, info.name,
                     "the chunk holds " + describe(h.type_name, h.element_size, h.element_align) +
@@ -66,8 +65,8 @@ std::unique_ptr<detail::MappedChunk> map_chunk(std::shared_ptr<detail::ClientCor
                     "open it with the creator's element type");
     }
     return std::make_unique<detail::MappedChunk>(std::move(core), info.name, h.generation, base,
-                                                 file_bytes, h.data_offset, h.count,
-                                                 h.element_size, writable);
+                                                 file_bytes, h.data_offset, h.count, h.element_size,
+                                                 writable);
 }
 
 }  // namespace
@@ -79,7 +78,9 @@ Client::~Client() = default;
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 
-const std::string& Client::runtime_dir() const { return core_->runtime_dir(); }
+const std::string& Client::runtime_dir() const {
+    return core_->runtime_dir();
+}
 
 void Client::check_count(std::string_view name, std::size_t count, std::size_t element_size) {
     detail::require_valid_name(name);
@@ -87,16 +88,14 @@ void Client::check_count(std::string_view name, std::size_t count, std::size_t e
         throw Error(Errc::invalid_argument, std::string(name), "a chunk needs at least 1 element",
                     "pass a count >= 1");
     if (!detail::segment_bytes_for(element_size, 1, count) ||
-        count > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) /
-                    element_size)
+        count > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / element_size)
         throw Error(Errc::size_overflow, std::string(name),
                     "count x sizeof(T) = " + std::to_string(count) + " x " +
                         std::to_string(element_size) + " overflows",
                     "ask for fewer elements");
 }
 
-std::unique_ptr<detail::MappedChunk> Client::create_mapped(std::string_view name,
-                                                           std::size_t count,
+std::unique_ptr<detail::MappedChunk> Client::create_mapped(std::string_view name, std::size_t count,
                                                            const ElementType& type,
                                                            const CreateOptions& options) {
     proto::CreateRequest request{std::string(name), descriptor_of(type), count, options.mode,

@@ -19,7 +19,7 @@ struct Reply {
 };
 
 class ClientCore {
-public:
+  public:
     explicit ClientCore(ClientOptions options);
 
     // Sends a request and returns the ok reply; an error reply is thrown as
@@ -32,7 +32,7 @@ public:
 
     const std::string& runtime_dir() const { return runtime_dir_; }
 
-private:
+  private:
     Reply call_once(const proto::Request& request, std::chrono::milliseconds extra_wait);
     void ensure_connected();
 

@@ -27,35 +27,58 @@ Error::Error(Errc code, std::string chunk, std::string message, std::string hint
 
 std::string_view to_string(Errc code) noexcept {
     switch (code) {
-        case Errc::ok: return "ok";
-        case Errc::invalid_name: return "invalid_name";
-        case Errc::invalid_argument: return "invalid_argument";
-        case Errc::size_overflow: return "size_overflow";
-        case Errc::not_found: return "not_found";
-        case Errc::already_exists: return "already_exists";
-        case Errc::type_mismatch: return "type_mismatch";
-        case Errc::permission_denied: return "permission_denied";
-        case Errc::daemon_unavailable: return "daemon_unavailable";
-        case Errc::protocol_error: return "protocol_error";
-        case Errc::no_space: return "no_space";
-        case Errc::quota_exceeded: return "quota_exceeded";
-        case Errc::corrupt_header: return "corrupt_header";
-        case Errc::timeout: return "timeout";
-        case Errc::limit_exceeded: return "limit_exceeded";
-        case Errc::out_of_range: return "out_of_range";
-        case Errc::owner_died: return "owner_died";
-        case Errc::io_error: return "io_error";
-        case Errc::internal: return "internal";
+        case Errc::ok:
+            return "ok";
+        case Errc::invalid_name:
+            return "invalid_name";
+        case Errc::invalid_argument:
+            return "invalid_argument";
+        case Errc::size_overflow:
+            return "size_overflow";
+        case Errc::not_found:
+            return "not_found";
+        case Errc::already_exists:
+            return "already_exists";
+        case Errc::type_mismatch:
+            return "type_mismatch";
+        case Errc::permission_denied:
+            return "permission_denied";
+        case Errc::daemon_unavailable:
+            return "daemon_unavailable";
+        case Errc::protocol_error:
+            return "protocol_error";
+        case Errc::no_space:
+            return "no_space";
+        case Errc::quota_exceeded:
+            return "quota_exceeded";
+        case Errc::corrupt_header:
+            return "corrupt_header";
+        case Errc::timeout:
+            return "timeout";
+        case Errc::limit_exceeded:
+            return "limit_exceeded";
+        case Errc::out_of_range:
+            return "out_of_range";
+        case Errc::owner_died:
+            return "owner_died";
+        case Errc::io_error:
+            return "io_error";
+        case Errc::internal:
+            return "internal";
     }
     return "unknown";
 }
 
 std::string_view to_string(ChunkState state) noexcept {
     switch (state) {
-        case ChunkState::creating: return "creating";
-        case ChunkState::ready: return "ready";
-        case ChunkState::deleted: return "deleted";
-        case ChunkState::quarantined: return "quarantined";
+        case ChunkState::creating:
+            return "creating";
+        case ChunkState::ready:
+            return "ready";
+        case ChunkState::deleted:
+            return "deleted";
+        case ChunkState::quarantined:
+            return "quarantined";
     }
     return "unknown";
 }

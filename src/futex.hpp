@@ -17,8 +17,8 @@ inline void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
                        std::chrono::nanoseconds timeout) {
     timespec ts{static_cast<time_t>(timeout.count() / 1000000000),
                 static_cast<long>(timeout.count() % 1000000000)};
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT, expected, &ts,
-              nullptr, 0);
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT, expected, &ts, nullptr,
+              0);
 }
 
 inline void futex_wake_all(std::atomic<std::uint32_t>* word) {

@@ -45,7 +45,9 @@ std::string default_runtime_dir() {
     return "/tmp/mmm-" + std::to_string(::geteuid());
 }
 
-std::string socket_path(const std::string& runtime_dir) { return runtime_dir + "/mmmd.sock"; }
+std::string socket_path(const std::string& runtime_dir) {
+    return runtime_dir + "/mmmd.sock";
+}
 
 std::string namespace_for(const std::string& runtime_dir) {
     std::unique_ptr<char, decltype(&std::free)> real(::realpath(runtime_dir.c_str(), nullptr),

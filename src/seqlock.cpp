@@ -19,7 +19,9 @@ std::uint32_t g_current_pid = 0;
 
 namespace {
 
-void refresh_pid() { g_current_pid = static_cast<std::uint32_t>(::getpid()); }
+void refresh_pid() {
+    g_current_pid = static_cast<std::uint32_t>(::getpid());
+}
 
 // Registered once: a fork child must not write stripes under its parent's pid.
 [[maybe_unused]] const bool pid_cache_ready = [] {
@@ -78,8 +80,10 @@ std::uint64_t stripe_acquire_slow(ChunkSync* sync, StripeLine& stripe) {
             continue;
         }
         spins = 0;
-        if (!writer_alive(static_cast<std::uint32_t>(w >> 32))) recover(sync, stripe, w);
-        else ::sched_yield();
+        if (!writer_alive(static_cast<std::uint32_t>(w >> 32)))
+            recover(sync, stripe, w);
+        else
+            ::sched_yield();
     }
 }
 
@@ -107,7 +111,9 @@ std::uint64_t stripe_wait_even(ChunkSync* sync, StripeLine& stripe, bool can_rec
     }
 }
 
-void wake_waiters(ChunkSync* sync) { futex_wake_all(&sync->version); }
+void wake_waiters(ChunkSync* sync) {
+    futex_wake_all(&sync->version);
+}
 
 std::optional<std::uint32_t> wait_for_change(ChunkSync* sync, bool writable, std::uint32_t since,
                                              std::chrono::nanoseconds timeout,

@@ -83,7 +83,8 @@ std::string normalize_type_name(std::string_view pretty) {
     return out;
 }
 
-std::uint64_t fingerprint(std::string_view canonical_name, std::uint64_t size, std::uint64_t align) {
+std::uint64_t fingerprint(std::string_view canonical_name, std::uint64_t size,
+                          std::uint64_t align) {
     // FNV-1a over the name, then the layout numbers: stable across compilers and runs.
     std::uint64_t h = 14695981039346656037ull;
     auto mix = [&h](unsigned char byte) {

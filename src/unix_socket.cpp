@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <cstring>
 
 namespace mmm::detail {

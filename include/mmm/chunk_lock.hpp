@@ -18,7 +18,7 @@ struct ChunkLockAccess;
 }
 
 class ChunkLock {
-public:
+  public:
     ChunkLock() = default;
     ChunkLock(ChunkLock&& o) noexcept
         : sync_(std::exchange(o.sync_, nullptr)), owner_died_(o.owner_died_) {}
@@ -42,7 +42,7 @@ public:
     // Bumps the chunk's version, wakes waiters, then releases.
     void unlock() noexcept;
 
-private:
+  private:
     friend struct detail::ChunkLockAccess;
     ChunkLock(detail::ChunkSync* sync, bool owner_died) : sync_(sync), owner_died_(owner_died) {}
 

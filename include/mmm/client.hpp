@@ -21,7 +21,7 @@
 namespace mmm {
 
 class Client {
-public:
+  public:
     // Connects at once; throws Errc::daemon_unavailable when mmmd is not running.
     Client();
     explicit Client(ClientOptions options);
@@ -34,8 +34,9 @@ public:
     // already_exists, quota_exceeded, no_space, permission_denied.
     template <class T>
     MemChunk<T> create(std::string_view name, std::size_t count, CreateOptions options = {}) {
-        static_assert(!std::is_const_v<T>, "mmm::Client::create<T>: create a mutable chunk; "
-                                           "open<const T> gives a read-only mapping");
+        static_assert(!std::is_const_v<T>,
+                      "mmm::Client::create<T>: create a mutable chunk; "
+                      "open<const T> gives a read-only mapping");
         check_count(name, count, sizeof(T));
         return MemChunk<T>(create_mapped(name, count, detail::element_type_of<T>(), options));
     }
@@ -64,14 +65,14 @@ public:
     // For admin tools: maps a chunk whatever its type; elements are bytes.
     std::unique_ptr<detail::MappedChunk> open_untyped(std::string_view name, bool writable);
 
-private:
+  private:
     static void check_count(std::string_view name, std::size_t count, std::size_t element_size);
     std::unique_ptr<detail::MappedChunk> create_mapped(std::string_view name, std::size_t count,
                                                        const detail::ElementType& type,
                                                        const CreateOptions& options);
     std::unique_ptr<detail::MappedChunk> open_mapped(std::string_view name,
-                                                     const detail::ElementType& type,
-                                                     bool writable, const OpenOptions& options);
+                                                     const detail::ElementType& type, bool writable,
+                                                     const OpenOptions& options);
 
     std::shared_ptr<detail::ClientCore> core_;
 };

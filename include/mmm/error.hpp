@@ -39,7 +39,7 @@ enum class Errc : std::uint16_t {
 std::string_view to_string(Errc code) noexcept;
 
 class Error : public std::runtime_error {
-public:
+  public:
     Error(Errc code, std::string chunk, std::string message, std::string hint = {});
 
     Errc code() const noexcept { return code_; }
@@ -50,7 +50,7 @@ public:
     // What to do next; may be empty.
     const std::string& hint() const noexcept { return hint_; }
 
-private:
+  private:
     Errc code_;
     std::string chunk_;
     std::string message_;

@@ -55,7 +55,7 @@ class MemChunk {
                   "use std::array<E, N> instead");
     static_assert(!std::is_volatile_v<T>, "mmm::MemChunk<T>: T must not be volatile");
 
-public:
+  public:
     using value_type = Element;
     static constexpr bool read_only = std::is_const_v<T>;
 
@@ -86,9 +86,7 @@ public:
     }
 
     // Checked, element-consistent write; bumps version() and wakes waiters.
-    void write(std::size_t i, const Element& value)
-        requires(!read_only)
-    {
+    void write(std::size_t i, const Element& value) requires(!read_only) {
         check(i);
         detail::seq_write(sync_, data_ + i, i, value);
     }
@@ -122,19 +120,13 @@ public:
     }
 
     // The chunk's robust exclusive lock (see ChunkLock).
-    ChunkLock lock()
-        requires(!read_only)
-    {
-        return detail::lock_chunk(sync_, name(), -1);
-    }
+    ChunkLock lock() requires(!read_only) { return detail::lock_chunk(sync_, name(), -1); }
     // An empty ChunkLock when the timeout passes first.
-    ChunkLock try_lock_for(std::chrono::nanoseconds timeout)
-        requires(!read_only)
-    {
+    ChunkLock try_lock_for(std::chrono::nanoseconds timeout) requires(!read_only) {
         return detail::lock_chunk(sync_, name(), timeout.count());
     }
 
-private:
+  private:
     friend class Client;
     explicit MemChunk(std::unique_ptr<detail::MappedChunk> mapped)
         : mapped_(std::move(mapped)),

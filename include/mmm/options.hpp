@@ -14,7 +14,7 @@ namespace mmm {
 // Who may do what with a chunk, as Unix permission bits checked by mmmd
 // against the peer credentials of the socket (owner = creating uid).
 namespace mode {
-inline constexpr std::uint32_t owner_only = 0600;       // default
+inline constexpr std::uint32_t owner_only = 0600;  // default
 inline constexpr std::uint32_t group_read = 0640;
 inline constexpr std::uint32_t group_read_write = 0660;
 inline constexpr std::uint32_t others_read = 0644;

@@ -27,10 +27,10 @@ static_assert(sizeof(StripeLine) == 64);
 inline constexpr std::size_t kStripeCount = 256;
 
 struct alignas(64) ChunkSync {
-    std::atomic<std::uint32_t> version;  // futex word: bumped by checked writes and unlocks
-    std::atomic<std::uint32_t> waiters;  // writable waiters sleeping on `version`
-    std::atomic<std::uint32_t> state;    // mmm::ChunkState
-    std::atomic<std::uint32_t> lock_recoveries;    // times the chunk lock's owner died
+    std::atomic<std::uint32_t> version;          // futex word: bumped by checked writes and unlocks
+    std::atomic<std::uint32_t> waiters;          // writable waiters sleeping on `version`
+    std::atomic<std::uint32_t> state;            // mmm::ChunkState
+    std::atomic<std::uint32_t> lock_recoveries;  // times the chunk lock's owner died
     std::atomic<std::uint32_t> stripe_recoveries;  // times a writer died mid-write
     std::uint8_t reserved_words[64 - 5 * sizeof(std::uint32_t)];
     alignas(64) pthread_mutex_t lock;  // PTHREAD_PROCESS_SHARED | PTHREAD_MUTEX_ROBUST

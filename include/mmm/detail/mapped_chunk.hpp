@@ -25,7 +25,7 @@ struct ElementType {
 };
 
 class MappedChunk {
-public:
+  public:
     MappedChunk(std::shared_ptr<ClientCore> core, std::string name, std::uint64_t generation,
                 void* base, std::size_t length, std::uint64_t data_offset, std::uint64_t count,
                 std::uint64_t element_size, bool writable);
@@ -45,7 +45,7 @@ public:
     void remove();
     bool deleted() const;
 
-private:
+  private:
     std::shared_ptr<ClientCore> core_;
     std::string name_;
     std::uint64_t generation_;

@@ -87,8 +87,10 @@ inline V seq_read(ChunkSync* sync, const V* element, std::size_t index, bool can
         racy_copy(&out, element, sizeof(V));
         std::atomic_thread_fence(std::memory_order_acquire);
         if (stripe.word.load(std::memory_order_relaxed) == before) [[likely]] {
-            if constexpr (std::is_same_v<Slot, V>) return out;
-            else return std::bit_cast<V>(out);
+            if constexpr (std::is_same_v<Slot, V>)
+                return out;
+            else
+                return std::bit_cast<V>(out);
         }
     }
 }
