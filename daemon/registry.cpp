@@ -251,13 +251,19 @@ void Registry::close(ConnId conn, const proto::CloseRequest& req) {
     if (auto o = opens_.find(conn); o != opens_.end() && --o->second == 0) opens_.erase(o);
 }
 
-void Registry::remove(const Peer& peer, const std::string& name, std::uint64_t generation) {
+template <class EntryMap>
+auto Registry::existing(EntryMap& entries, const std::string& name) -> decltype(entries.begin()) {
     if (auto problem = detail::name_problem(name); !problem.empty())
         throw Error(Errc::invalid_name, name, problem);
-    auto it = entries_.find(name);
-    if (it == entries_.end())
+    auto it = entries.find(name);
+    if (it == entries.end())
         throw Error(Errc::not_found, name, "no chunk named '" + name + "'",
                     "mmmctl list shows the chunks that exist");
+    return it;
+}
+
+void Registry::remove(const Peer& peer, const std::string& name, std::uint64_t generation) {
+    auto it = existing(entries_, name);
     const Entry& e = it->second;
     if (generation != 0 && e.header.generation != generation)
         throw Error(Errc::not_found, name,
@@ -301,12 +307,7 @@ proto::ListReply Registry::list(const Peer& peer, const proto::ListRequest& req)
 }
 
 mmm::ChunkInfo Registry::info(const Peer& peer, const std::string& name) const {
-    if (auto problem = detail::name_problem(name); !problem.empty())
-        throw Error(Errc::invalid_name, name, problem);
-    auto it = entries_.find(name);
-    if (it == entries_.end())
-        throw Error(Errc::not_found, name, "no chunk named '" + name + "'",
-                    "mmmctl list shows the chunks that exist");
+    auto it = existing(entries_, name);
     const Entry& e = it->second;
     if (e.state != ChunkState::quarantined) check_access(peer, name, e.header, false);
     return info_of(name, e);

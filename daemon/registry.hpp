@@ -86,6 +86,9 @@ class Registry {
     void insert(const std::string& name, Entry entry);
     void erase(Map::iterator it, const char* why);
     bool may_see(const Peer& peer, const Entry& entry) const;
+    // The entry of a valid, existing name; invalid_name or not_found otherwise.
+    template <class EntryMap>
+    static auto existing(EntryMap& entries, const std::string& name) -> decltype(entries.begin());
     mmm::ChunkInfo info_of(const std::string& name, const Entry& entry) const;
     std::size_t opens_of(ConnId conn) const;
 
