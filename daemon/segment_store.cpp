@@ -8,10 +8,9 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <boost/interprocess/mapped_region.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,7 +23,6 @@
 
 namespace mmmd {
 
-namespace bip = boost::interprocess;
 using mmm::Errc;
 using mmm::Error;
 using mmm::detail::ChunkHeader;
@@ -34,15 +32,14 @@ namespace {
 
 constexpr const char* kShmDir = "/dev/shm";
 
-[[noreturn]] void rethrow(const bip::interprocess_exception& e, const std::string& what,
-                          const std::string& chunk) {
-    int err = e.get_native_error();
-    if (err != 0) mmm::detail::throw_errno(what, err, chunk);
-    throw Error(Errc::io_error, chunk, what + ": " + e.what());
-}
-
-int handle_of(const bip::shared_memory_object& shm) {
-    return shm.get_mapping_handle().handle;
+// Plain shm_open (not boost::interprocess): O_CLOEXEC from the start, no
+// fchmod and no descriptor to duplicate. Returns an invalid UniqueFd with
+// errno set on failure.
+UniqueFd shm_open_fd(const std::string& segment, int flags, mode_t mode = 0) {
+    for (;;) {
+        UniqueFd fd(::shm_open(segment.c_str(), flags | O_CLOEXEC, mode));
+        if (fd || errno != EINTR) return fd;
+    }
 }
 
 struct stat stat_of(int fd, const std::string& chunk) {
@@ -55,11 +52,29 @@ SegmentId id_of(const struct stat& st) {
     return {st.st_dev, st.st_ino};
 }
 
-// Our own descriptor: the shared_memory_object closes its handle when it goes.
-UniqueFd dup_fd(int fd, const std::string& chunk) {
-    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (copy < 0) mmm::detail::throw_errno("dup of the segment descriptor", errno, chunk);
-    return UniqueFd(copy);
+void write_at(int fd, const void* data, std::size_t bytes, off_t offset, const std::string& chunk) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    std::size_t done = 0;
+    while (done < bytes) {
+        ssize_t n = ::pwrite(fd, p + done, bytes - done, offset + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+            mmm::detail::throw_errno("writing the segment header", n < 0 ? errno : EIO, chunk);
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+void read_at(int fd, void* data, std::size_t bytes, off_t offset, const std::string& segment) {
+    auto* p = static_cast<unsigned char*>(data);
+    std::size_t done = 0;
+    while (done < bytes) {
+        ssize_t n = ::pread(fd, p + done, bytes - done, offset + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+            mmm::detail::throw_errno("reading the header of segment " + segment,
+                                     n < 0 ? errno : EIO, segment);
+        done += static_cast<std::size_t>(n);
+    }
 }
 
 void reserve(int fd, std::uint64_t bytes, const std::string& chunk) {
@@ -81,7 +96,7 @@ struct UnlinkGuard {
     const std::string& segment;
     bool armed = true;
     ~UnlinkGuard() {
-        if (armed) bip::shared_memory_object::remove(segment.c_str());
+        if (armed) ::shm_unlink(segment.c_str());
     }
 };
 
@@ -101,6 +116,40 @@ void crash_point(const char* point) {
     if (!setting.empty() && setting == point) ::raise(SIGKILL);
 }
 
+// Stores state = deleted in the header of a segment being removed and wakes
+// the waiters of its chunk, through a mapping of the first page only (the
+// header's snapshot and the first ChunkSync line; the stripes are not needed).
+//
+// The version bump must be an atomic read-modify-write on the shared word:
+// every kind of waiter in wait_for_change (src/seqlock.cpp) sees the removal
+// because version changes, and the futex wake only shortens a sleep:
+//  - a waiter still spinning (not counted in `waiters`) sees the new version;
+//  - a writable waiter registers in `waiters` (seq_cst) before it checks
+//    version and sleeps: either its fetch_add comes before our load of
+//    `waiters` below, and we wake it, or after it, and then our seq_cst bump
+//    of version comes before its check, so it does not sleep (and FUTEX_WAIT
+//    itself refuses to sleep once version differs from what it expects);
+//  - a read-only waiter cannot register; it sleeps in slices of at most 1 ms
+//    and rechecks version after each, so it notices within a millisecond (or
+//    at once, when a registered waiter makes us wake the futex).
+// That is the protocol seq_write (include/mmm/detail/seqlock.hpp) follows, so
+// FUTEX_WAKE is only made when someone is registered.
+void mark_deleted(int fd) {
+    using mmm::detail::ChunkSync;
+    static_assert(offsetof(ChunkHeader, sync) + offsetof(ChunkSync, lock) <=
+                  mmm::detail::kPageSize);
+    void* page = ::mmap(nullptr, mmm::detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (page == MAP_FAILED) return;  // best effort: the unlink still happens
+    auto* sync = reinterpret_cast<ChunkSync*>(static_cast<unsigned char*>(page) +
+                                              offsetof(ChunkHeader, sync));
+    sync->state.store(static_cast<std::uint32_t>(mmm::ChunkState::deleted),
+                      std::memory_order_release);
+    sync->version.fetch_add(1, std::memory_order_seq_cst);
+    if (sync->waiters.load(std::memory_order_seq_cst) != 0) mmm::detail::wake_waiters(sync);
+    crash_point("remove:after_mark");
+    ::munmap(page, mmm::detail::kPageSize);
+}
+
 }  // namespace
 
 SegmentStore::SegmentStore(std::string name_space) : name_space_(std::move(name_space)) {
@@ -116,77 +165,75 @@ std::string SegmentStore::segment_for(std::string_view chunk) const {
 SegmentStore::Created SegmentStore::create(const std::string& chunk,
                                            const mmm::detail::HeaderSnapshot& fixed) {
     const std::string segment = segment_for(chunk);
-    std::optional<bip::shared_memory_object> shm;
-    try {
-        shm.emplace(bip::create_only, segment.c_str(), bip::read_write, bip::permissions(0600));
-    } catch (const bip::interprocess_exception& e) {
-        if (e.get_error_code() == bip::already_exists_error)
+    // 0600 given to shm_open itself: only mmmd opens segments by name, clients
+    // get descriptors from it.
+    UniqueFd fd = shm_open_fd(segment, O_CREAT | O_EXCL | O_RDWR, 0600);
+    if (!fd) {
+        int err = errno;
+        if (err == EEXIST)
             throw Error(
                 Errc::already_exists, chunk,
                 "a segment named '" + segment +
                     "' already exists in /dev/shm but mmmd "
                     "does not know it",
                 "remove the stray file /dev/shm/" + segment + " or restart mmmd to adopt it");
-        rethrow(e, "shm_open of a new segment", chunk);
+        mmm::detail::throw_errno("shm_open of a new segment", err, chunk);
     }
     UnlinkGuard guard{segment};
     crash_point("create:after_open");
-    try {
-        shm->truncate(static_cast<bip::offset_t>(fixed.segment_bytes));
-        crash_point("create:after_truncate");
-        reserve(handle_of(*shm), fixed.segment_bytes, chunk);
-        crash_point("create:after_fallocate");
-        bip::mapped_region region(*shm, bip::read_write, 0, sizeof(ChunkHeader));
-        auto* header = static_cast<ChunkHeader*>(region.get_address());
-        mmm::detail::initialize_header(header, fixed);
-        crash_point("create:after_header");
-        // Published last: until now an interrupted create reads as "creating".
-        header->sync.state.store(static_cast<std::uint32_t>(mmm::ChunkState::ready),
-                                 std::memory_order_release);
-        crash_point("create:after_ready");
-    } catch (const bip::interprocess_exception& e) {
-        rethrow(e, "preparing the segment", chunk);
-    }
-    Created created{dup_fd(handle_of(*shm), chunk), id_of(stat_of(handle_of(*shm), chunk))};
+    // posix_fallocate both sizes the file and reserves its memory (no
+    // ftruncate); the pages it reserves read as zero.
+    reserve(fd.get(), fixed.segment_bytes, chunk);
+    struct stat st = stat_of(fd.get(), chunk);
+    if (static_cast<std::uint64_t>(st.st_size) != fixed.segment_bytes &&
+        ::ftruncate(fd.get(), static_cast<off_t>(fixed.segment_bytes)) != 0)
+        mmm::detail::throw_errno("ftruncate of the segment", errno, chunk);
+    // Only a umask that takes the owner's bits leaves anything to fix here.
+    if ((st.st_mode & 07777) != 0600 && ::fchmod(fd.get(), 0600) != 0)
+        mmm::detail::throw_errno("fchmod of the segment", errno, chunk);
+    crash_point("create:after_truncate");  // the segment has its size, all zero
+    crash_point("create:after_fallocate");
+    // pwrite, not mmap: the header's non-zero bytes are its first 640 (the
+    // stripes after them are already zero), and mapping + touching + unmapping
+    // costs far more than a write on VMs (docs/BENCHMARKS.md).
+    const mmm::detail::InitialHeader initial = mmm::detail::initial_header(fixed);
+    write_at(fd.get(), initial.bytes, sizeof initial.bytes, 0, chunk);
+    crash_point("create:after_header");
+    // Published last, by a write of its own: until now an interrupted create
+    // reads as all zero or "creating" and is reclaimed at the next start.
+    const auto ready = static_cast<std::uint32_t>(mmm::ChunkState::ready);
+    write_at(fd.get(), &ready, sizeof ready, static_cast<off_t>(mmm::detail::kStateOffset), chunk);
+    crash_point("create:after_ready");
     guard.armed = false;
-    return created;
+    return Created{std::move(fd), id_of(st)};
 }
 
 UniqueFd SegmentStore::open(const std::string& segment, bool writable, SegmentId expect) const {
     std::string chunk = mmm::detail::chunk_name_of_segment(name_space_, segment).value_or(segment);
-    try {
-        bip::shared_memory_object shm(bip::open_only, segment.c_str(),
-                                      writable ? bip::read_write : bip::read_only);
-        if (id_of(stat_of(handle_of(shm), chunk)) != expect)
-            throw Error(Errc::not_found, chunk, "the chunk's segment was replaced behind mmmd");
-        return dup_fd(handle_of(shm), chunk);
-    } catch (const bip::interprocess_exception& e) {
-        if (e.get_error_code() == bip::not_found_error || e.get_native_error() == ENOENT)
+    UniqueFd fd = shm_open_fd(segment, writable ? O_RDWR : O_RDONLY);
+    if (!fd) {
+        int err = errno;
+        if (err == ENOENT)
             throw Error(Errc::not_found, chunk, "the chunk's segment vanished from /dev/shm");
-        rethrow(e, "shm_open of the segment", chunk);
+        mmm::detail::throw_errno("shm_open of the segment", err, chunk);
     }
+    if (id_of(stat_of(fd.get(), chunk)) != expect)
+        throw Error(Errc::not_found, chunk, "the chunk's segment was replaced behind mmmd");
+    return fd;
 }
 
 void SegmentStore::remove(const std::string& segment, std::optional<SegmentId> expect) const {
-    try {
-        bip::shared_memory_object shm(bip::open_only, segment.c_str(), bip::read_write);
+    // Without an expected identity the file is not known to be ours: never
+    // write to it, only unlink the name.
+    if (expect) {
+        UniqueFd fd = shm_open_fd(segment, O_RDWR);
         struct stat st {};
-        bool ours = ::fstat(handle_of(shm), &st) == 0 && (!expect || id_of(st) == *expect) &&
-                    static_cast<std::uint64_t>(st.st_size) >= sizeof(ChunkHeader);
-        if (ours && expect) {
-            bip::mapped_region region(shm, bip::read_write, 0, sizeof(ChunkHeader));
-            auto* header = static_cast<ChunkHeader*>(region.get_address());
-            header->sync.state.store(static_cast<std::uint32_t>(mmm::ChunkState::deleted),
-                                     std::memory_order_release);
-            // Writers waiting for a change wake up and see deleted().
-            header->sync.version.fetch_add(1, std::memory_order_seq_cst);
-            mmm::detail::wake_waiters(&header->sync);
-            crash_point("remove:after_mark");
-        }
-    } catch (const bip::interprocess_exception&) {
-        // Already gone or unreadable: unlinking is all that is left to do.
+        if (fd && ::fstat(fd.get(), &st) == 0 && id_of(st) == *expect &&
+            static_cast<std::uint64_t>(st.st_size) >= sizeof(ChunkHeader))
+            mark_deleted(fd.get());
+        // Otherwise already gone or unreadable: unlinking is all that is left to do.
     }
-    bip::shared_memory_object::remove(segment.c_str());
+    ::shm_unlink(segment.c_str());
 }
 
 std::vector<std::string> SegmentStore::scan() const {
@@ -205,41 +252,26 @@ std::vector<std::string> SegmentStore::scan() const {
 
 Inspection SegmentStore::inspect(const std::string& segment) const {
     Inspection out;
-    try {
-        bip::shared_memory_object shm(bip::open_only, segment.c_str(), bip::read_only);
-        struct stat st = stat_of(handle_of(shm), segment);
-        out.id = id_of(st);
-        out.file_bytes = static_cast<std::uint64_t>(st.st_size);
-        out.file_uid = st.st_uid;
-        out.file_mode = st.st_mode & 07777;
-        if (out.file_bytes < sizeof(ChunkHeader)) {
-            out.all_zero = out.file_bytes == 0;  // a short file is treated as interrupted below
-            return out;
-        }
-        // pread, not mmap: at start-up this runs once per segment, and on VMs a
-        // map+unmap costs ~140 us against ~18 us for a read (docs/BENCHMARKS.md).
-        std::vector<unsigned char> bytes(sizeof(ChunkHeader));
-        std::size_t got = 0;
-        while (got < bytes.size()) {
-            ssize_t n = ::pread(handle_of(shm), bytes.data() + got, bytes.size() - got,
-                                static_cast<off_t>(got));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0)
-                mmm::detail::throw_errno("reading the header of segment " + segment,
-                                         n < 0 ? errno : EIO, segment);
-            got += static_cast<std::size_t>(n);
-        }
-        mmm::detail::HeaderSnapshot snapshot;
-        std::memcpy(&snapshot, bytes.data(), sizeof snapshot);
-        out.header = snapshot;
-        std::memcpy(
-            &out.raw_state,
-            bytes.data() + offsetof(ChunkHeader, sync) + offsetof(mmm::detail::ChunkSync, state),
-            sizeof out.raw_state);
-        out.all_zero = std::all_of(bytes.begin(), bytes.end(), [](auto b) { return b == 0; });
-    } catch (const bip::interprocess_exception& e) {
-        rethrow(e, "inspecting segment " + segment, segment);
+    UniqueFd fd = shm_open_fd(segment, O_RDONLY);
+    if (!fd) mmm::detail::throw_errno("inspecting segment " + segment, errno, segment);
+    struct stat st = stat_of(fd.get(), segment);
+    out.id = id_of(st);
+    out.file_bytes = static_cast<std::uint64_t>(st.st_size);
+    out.file_uid = st.st_uid;
+    out.file_mode = st.st_mode & 07777;
+    if (out.file_bytes < sizeof(ChunkHeader)) {
+        out.all_zero = out.file_bytes == 0;  // a short file is treated as interrupted below
+        return out;
     }
+    // pread, not mmap: at start-up this runs once per segment, and on VMs a
+    // map+unmap costs ~140 us against ~18 us for a read (docs/BENCHMARKS.md).
+    std::vector<unsigned char> bytes(sizeof(ChunkHeader));
+    read_at(fd.get(), bytes.data(), bytes.size(), 0, segment);
+    mmm::detail::HeaderSnapshot snapshot;
+    std::memcpy(&snapshot, bytes.data(), sizeof snapshot);
+    out.header = snapshot;
+    std::memcpy(&out.raw_state, bytes.data() + mmm::detail::kStateOffset, sizeof out.raw_state);
+    out.all_zero = std::all_of(bytes.begin(), bytes.end(), [](auto b) { return b == 0; });
     return out;
 }
 

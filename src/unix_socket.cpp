@@ -36,11 +36,16 @@ void wait_readable(int fd, std::chrono::steady_clock::time_point deadline) {
 }
 
 // Reads exactly out.size() bytes, collecting any descriptors that come along.
+// Every read is non-blocking (the socket itself is blocking): poll only runs
+// before the first read when `poll_first` (a reply that was only just asked
+// for is not there yet, so trying first would cost an EAGAIN), and after a
+// read that found nothing. Bytes that are already there cost one recvmsg.
 void receive_exact(int fd, std::span<std::byte> out, std::vector<UniqueFd>& fds,
-                   std::chrono::steady_clock::time_point deadline) {
+                   std::chrono::steady_clock::time_point deadline, bool poll_first) {
     std::size_t got = 0;
+    bool wait = poll_first;
     while (got < out.size()) {
-        wait_readable(fd, deadline);
+        if (wait) wait_readable(fd, deadline);
         iovec iov{out.data() + got, out.size() - got};
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerFrame)];
         msghdr msg{};
@@ -48,9 +53,13 @@ void receive_exact(int fd, std::span<std::byte> out, std::vector<UniqueFd>& fds,
         msg.msg_iovlen = 1;
         msg.msg_control = control;
         msg.msg_controllen = sizeof control;
-        ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+        ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                wait = true;
+                continue;
+            }
             if (errno == ECONNRESET) throw_gone("the connection to mmmd was reset");
             throw_errno("recvmsg from mmmd", errno);
         }
@@ -65,6 +74,7 @@ void receive_exact(int fd, std::span<std::byte> out, std::vector<UniqueFd>& fds,
         }
         if (n == 0) throw_gone("mmmd closed the connection");
         got += static_cast<std::size_t>(n);
+        wait = false;  // the rest (a body sent with its header) is usually there already
     }
 }
 
@@ -109,10 +119,15 @@ void send_all(int fd, std::span<const std::byte> bytes) {
     }
 }
 
+// Reads the header, then exactly the body it announces, never past the end of
+// the frame: ClientCore reads frames one after another from the stream and
+// keeps nothing between calls. mmmd sends a reply's header and body in one
+// sendmsg, so the common case is poll + recvmsg (header) + recvmsg (body),
+// or poll + recvmsg for a reply without a body.
 ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadline) {
     ReceivedFrame frame;
     std::array<std::byte, proto::kFrameHeaderBytes> head{};
-    receive_exact(fd, head, frame.fds, deadline);
+    receive_exact(fd, head, frame.fds, deadline, /*poll_first=*/true);
     frame.header = proto::decode_frame_header(head);
     if (frame.header.magic != proto::kFrameMagic)
         throw Error(Errc::protocol_error, {}, "mmmd answered with a frame of bad magic",
@@ -125,7 +140,7 @@ ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadli
     if (frame.header.body_bytes > proto::kMaxReplyBody)
         throw Error(Errc::protocol_error, {}, "mmmd sent an oversized reply");
     frame.body.resize(frame.header.body_bytes);
-    receive_exact(fd, frame.body, frame.fds, deadline);
+    receive_exact(fd, frame.body, frame.fds, deadline, /*poll_first=*/false);
     return frame;
 }
 
