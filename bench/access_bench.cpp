@@ -6,8 +6,13 @@
 //      Pointer  *pointer(i): bounds check only (the baseline)
 //      Checked  read(i) / write(i, v): bounds check + striped seqlock (+ version
 //               bump and waiter check for writes)
-//      WriteSeqlockOnly / WriteVersionOnly: the two halves of a checked write,
+//      CheckedSingle  the same on a single-writer chunk: the lease holder
+//               writes with plain stores (no atomic read-modify-write)
+//      WriteSeqlockOnly / WriteVersionOnly: the two halves of a checked write
+//               of many writers (stripe CAS; version fetch_add + waiter check),
 //               replayed on a private ChunkSync, to attribute its cost.
+//               8-byte elements take no stripe (one atomic store), so only
+//               the version half applies to them.
 #include "support/bench_support.hpp"
 
 #include <mmm/detail/seqlock.hpp>
@@ -126,12 +131,22 @@ E make(std::uint64_t x) {
 // the loops measure the access path, not memory.
 constexpr std::size_t kElements = 1024;
 
-enum class How { raw, pointer, checked };
+// checked_single: read/write of a single-writer chunk (CreateOptions::single_writer),
+// whose lease holder writes with plain stores.
+enum class How { raw, pointer, checked, checked_single };
+
+template <class E>
+mmm::MemChunk<E> create_for(const std::string& name, How how) {
+    mmm::CreateOptions options;
+    options.single_writer = how == How::checked_single;
+    return client().create<E>(name, kElements, options);
+}
 
 template <class E>
 struct Fixture {
+    explicit Fixture(How how = How::checked) : mc(create_for<E>(name, how)) {}
     std::string name = unique_name("access");
-    mmm::MemChunk<E> mc = client().create<E>(name, kElements);
+    mmm::MemChunk<E> mc;
     ~Fixture() {
         try {
             mc.remove();
@@ -143,7 +158,7 @@ struct Fixture {
 template <class E, How how>
 void BM_Read(benchmark::State& state) {
     guarded(state, [&] {
-        Fixture<E> f;
+        Fixture<E> f(how);
         auto& mc = f.mc;
         for (std::size_t i = 0; i < kElements; ++i) mc.write(i, make<E>(i));
         for (auto _ : state) {
@@ -167,7 +182,7 @@ void BM_Read(benchmark::State& state) {
 template <class E, How how>
 void BM_Write(benchmark::State& state) {
     guarded(state, [&] {
-        Fixture<E> f;
+        Fixture<E> f(how);
         auto& mc = f.mc;
         std::uint64_t x = 0;
         for (auto _ : state) {
@@ -252,18 +267,22 @@ BENCHMARK(BM_SumSpan_interleaved)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::raw)->Name("BM_Read/u64/raw");
 BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::pointer)->Name("BM_Read/u64/pointer");
 BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::checked)->Name("BM_Read/u64/checked");
+BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::checked_single)->Name("BM_Read/u64/checked_single");
 BENCHMARK_TEMPLATE(BM_Read, Line, How::raw)->Name("BM_Read/line64/raw");
 BENCHMARK_TEMPLATE(BM_Read, Line, How::pointer)->Name("BM_Read/line64/pointer");
 BENCHMARK_TEMPLATE(BM_Read, Line, How::checked)->Name("BM_Read/line64/checked");
+BENCHMARK_TEMPLATE(BM_Read, Line, How::checked_single)->Name("BM_Read/line64/checked_single");
 
 BENCHMARK_TEMPLATE(BM_Write, std::uint64_t, How::raw)->Name("BM_Write/u64/raw");
 BENCHMARK_TEMPLATE(BM_Write, std::uint64_t, How::pointer)->Name("BM_Write/u64/pointer");
 BENCHMARK_TEMPLATE(BM_Write, std::uint64_t, How::checked)->Name("BM_Write/u64/checked");
-BENCHMARK_TEMPLATE(BM_WriteSeqlockOnly, std::uint64_t)->Name("BM_Write/u64/seqlock_only");
+BENCHMARK_TEMPLATE(BM_Write, std::uint64_t, How::checked_single)
+    ->Name("BM_Write/u64/checked_single");
 BENCHMARK_TEMPLATE(BM_WriteVersionOnly, std::uint64_t)->Name("BM_Write/u64/version_only");
 BENCHMARK_TEMPLATE(BM_Write, Line, How::raw)->Name("BM_Write/line64/raw");
 BENCHMARK_TEMPLATE(BM_Write, Line, How::pointer)->Name("BM_Write/line64/pointer");
 BENCHMARK_TEMPLATE(BM_Write, Line, How::checked)->Name("BM_Write/line64/checked");
+BENCHMARK_TEMPLATE(BM_Write, Line, How::checked_single)->Name("BM_Write/line64/checked_single");
 BENCHMARK_TEMPLATE(BM_WriteSeqlockOnly, Line)->Name("BM_Write/line64/seqlock_only");
 BENCHMARK_TEMPLATE(BM_WriteVersionOnly, Line)->Name("BM_Write/line64/version_only");
 

@@ -3,6 +3,7 @@
 
 #include "names.hpp"
 #include "system_error.hpp"
+#include "write_lease.hpp"
 
 #include <mmm/type_name.hpp>
 
@@ -108,6 +109,7 @@ HeaderSnapshot header_for(const proto::CreateRequest& req, const proto::TypeDesc
     h.creator_pid = static_cast<std::uint32_t>(peer.pid);
     h.mode = req.mode;
     h.lifetime = static_cast<std::uint32_t>(req.lifetime);
+    h.flags = req.single_writer ? detail::kFlagSingleWriter : 0;
     std::memcpy(h.name, req.name.data(), req.name.size());  // validated: <= 128
     std::memcpy(h.type_name, type.name.data(), type.name.size());
     return h;
@@ -198,6 +200,10 @@ Registry::Granted Registry::create(ConnId conn, const Peer& peer, const proto::C
     entry.file_uid = daemon_uid_;
     entry.file_mode = 0600;
     entry.attached.push_back({conn, {peer.pid, peer.uid, true}});
+    if (req.single_writer) {
+        entry.lease_pid = static_cast<std::uint32_t>(peer.pid);  // the header says so already
+        entry.lease_granted_here = true;
+    }
     if (req.lifetime == mmm::Lifetime::session) entry.session_owner = conn;
     ++opens_[conn];
     insert(req.name, std::move(entry));
@@ -233,6 +239,7 @@ std::optional<Registry::Granted> Registry::open(ConnId conn, const Peer& peer,
         if (err.code() == Errc::not_found) erase(it, "its segment vanished");
         throw;
     }
+    if (req.writable && single_writer(e)) grant_lease(req.name, e, fd.get(), peer);
     e.attached.push_back({conn, {peer.pid, peer.uid, req.writable}});
     ++opens_[conn];
     spdlog::debug("opened '{}' {} by uid {} pid {}", req.name, req.writable ? "rw" : "ro", peer.uid,
@@ -249,6 +256,47 @@ void Registry::close(ConnId conn, const proto::CloseRequest& req) {
     if (found == attached.end()) return;
     attached.erase(found);
     if (auto o = opens_.find(conn); o != opens_.end() && --o->second == 0) opens_.erase(o);
+    settle_lease(it->first, it->second);
+}
+
+bool Registry::single_writer(const Entry& e) {
+    return e.state != ChunkState::quarantined && (e.header.flags & detail::kFlagSingleWriter) != 0;
+}
+
+void Registry::grant_lease(const std::string& name, Entry& e, int fd, const Peer& peer) {
+    std::uint32_t holder = lease_holder(fd, name);
+    if (holder != 0 && lease_holder_alive(holder))
+        throw Error(Errc::busy, name,
+                    "the chunk has a single writer and pid " + std::to_string(holder) +
+                        " holds its write lease",
+                    "open it read-only (open<const T>), or retry once that process has "
+                    "destroyed its writable MemChunk or exited");
+    if (holder != 0)
+        spdlog::info("'{}': write lease of pid {} (gone) passes to pid {}", name, holder, peer.pid);
+    set_lease_holder(fd, static_cast<std::uint32_t>(peer.pid), name);
+    e.lease_pid = static_cast<std::uint32_t>(peer.pid);
+    e.lease_granted_here = true;
+}
+
+void Registry::settle_lease(const std::string& name, Entry& e) {
+    if (!single_writer(e) || e.lease_pid == 0) return;
+    bool still_mapped = std::any_of(e.attached.begin(), e.attached.end(), [&](const Attached& a) {
+        return a.who.writable && static_cast<std::uint32_t>(a.who.pid) == e.lease_pid;
+    });
+    try {
+        auto fd = store_.open(e.segment, true, e.id);
+        std::uint32_t holder = lease_holder(fd.get(), name);
+        // Only a lease this mmmd granted is known well enough to take back: after
+        // a restart the holder's mapping is not among the attachments.
+        if (holder == e.lease_pid && !still_mapped && e.lease_granted_here) {
+            set_lease_holder(fd.get(), 0, name);
+            holder = 0;
+            spdlog::debug("'{}': write lease released (pid {} let go)", name, e.lease_pid);
+        }
+        e.lease_pid = holder;
+    } catch (const Error& err) {
+        spdlog::warn("'{}': could not settle the write lease: {}", name, err.what());
+    }
 }
 
 template <class EntryMap>
@@ -318,10 +366,12 @@ void Registry::connection_closed(ConnId conn) {
     for (auto it = entries_.begin(); it != entries_.end();) {
         auto next = std::next(it);
         Entry& e = it->second;
-        std::erase_if(e.attached, [&](const Attached& a) { return a.conn == conn; });
+        bool had = std::erase_if(e.attached, [&](const Attached& a) { return a.conn == conn; }) > 0;
         if (e.session_owner == conn) {
             spdlog::info("deleting session chunk '{}': its creator disconnected", it->first);
             erase(it, "session ended");
+        } else if (had) {
+            settle_lease(it->first, e);
         }
         it = next;
     }
@@ -385,6 +435,7 @@ mmm::ChunkInfo Registry::info_of(const std::string& name, const Entry& e) const 
     }
     info.state = e.state;
     info.segment = e.segment;
+    info.writer_pid = static_cast<pid_t>(e.lease_pid);
     for (const Attached& a : e.attached) info.attachments.push_back(a.who);
     return info;
 }

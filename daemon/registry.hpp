@@ -76,6 +76,8 @@ class Registry {
         std::uint32_t file_mode = 0;
         std::vector<Attached> attached;
         std::optional<ConnId> session_owner;  // deleted when this connection closes
+        std::uint32_t lease_pid = 0;          // single-writer: the write lease holder as last seen
+        bool lease_granted_here = false;      // granted by this mmmd, not found at adoption
     };
     using Map = std::map<std::string, Entry, std::less<>>;
 
@@ -91,6 +93,12 @@ class Registry {
     static auto existing(EntryMap& entries, const std::string& name) -> decltype(entries.begin());
     mmm::ChunkInfo info_of(const std::string& name, const Entry& entry) const;
     std::size_t opens_of(ConnId conn) const;
+    static bool single_writer(const Entry& e);
+    // Hands the write lease of a single-writer chunk to `peer`, or throws Errc::busy.
+    void grant_lease(const std::string& name, Entry& e, int fd, const Peer& peer);
+    // After a mapping went away: frees a lease whose holder has no writable
+    // mapping left, and refreshes lease_pid from the segment.
+    void settle_lease(const std::string& name, Entry& e);
 
     SegmentStore& store_;
     Limits limits_;

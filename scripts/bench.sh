@@ -185,10 +185,12 @@ if a and b:
 # 2. checked access
 for op in ("Read", "Write"):
     for elem, label in (("u64", "8-byte"), ("line64", "64-byte")):
-        c = ns_per_item(f"BM_{op}/{elem}/checked")
         p = ns_per_item(f"BM_{op}/{elem}/pointer")
-        ratio_row(f"checked {op.lower()}(i), {label} element, vs *pointer(i) (time/op)", c, p,
-                  "<=", 2.0, f"{fmt(c)} vs {fmt(p)} ns")
+        for variant, kind in (("checked", "many-writer chunk"),
+                              ("checked_single", "single-writer chunk")):
+            c = ns_per_item(f"BM_{op}/{elem}/{variant}")
+            ratio_row(f"checked {op.lower()}(i), {label} element, {kind}, vs *pointer(i) "
+                      "(time/op)", c, p, "<=", 2.0, f"{fmt(c)} vs {fmt(p)} ns")
 
 # 3. ping-pong
 for q in ("p50", "p99"):
@@ -263,7 +265,9 @@ def table(title, header, body):
 body = []
 for op in ("Read", "Write"):
     for elem in ("u64", "line64"):
-        variants = ["raw", "pointer", "checked"] + (["seqlock_only", "version_only"] if op == "Write" else [])
+        variants = ["raw", "pointer", "checked", "checked_single"]
+        if op == "Write":
+            variants += (["seqlock_only"] if elem == "line64" else []) + ["version_only"]
         for v in variants:
             body.append((f"{op.lower()} {elem}", v, fmt(ns_per_item(f"BM_{op}/{elem}/{v}"), " ns")))
 table("Element access, time per operation (median of repetitions; 1024 cache-resident elements)",

@@ -81,7 +81,7 @@ std::string validate_fields(const HeaderSnapshot& h) {
     if (h.mode > 0777) return "mode " + octal(h.mode) + " has bits beyond 0777";
     if (h.lifetime > static_cast<std::uint32_t>(Lifetime::session))
         return "lifetime " + std::to_string(h.lifetime) + " is unknown";
-    if (h.reserved != 0) return "reserved field is not zero";
+    if ((h.flags & ~kKnownFlags) != 0) return "unknown flags " + std::to_string(h.flags);
     return {};
 }
 
@@ -152,29 +152,48 @@ ChunkState load_state(const ChunkHeader* shared) {
     return static_cast<ChunkState>(state);
 }
 
-void initialize_header(ChunkHeader* shared, const HeaderSnapshot& fixed) {
-    std::memset(static_cast<void*>(shared), 0, sizeof(ChunkHeader));
+InitialHeader initial_header(const HeaderSnapshot& fixed) {
+    InitialHeader out;
+    std::memset(out.bytes, 0, sizeof out.bytes);
     HeaderSnapshot copy = fixed;
     copy.checksum = header_checksum(copy);
-    std::memcpy(&shared->fixed, &copy, sizeof copy);
+    std::memcpy(out.bytes, &copy, sizeof copy);
 
-    ChunkSync& sync = shared->sync;
-    sync.version.store(0, std::memory_order_relaxed);
-    sync.waiters.store(0, std::memory_order_relaxed);
-    sync.lock_recoveries.store(0, std::memory_order_relaxed);
-    sync.stripe_recoveries.store(0, std::memory_order_relaxed);
-    for (auto& stripe : sync.stripes) stripe.word.store(0, std::memory_order_relaxed);
+    // The sync words are plain integers in memory (lock-free atomics, see
+    // chunk_sync.hpp): version, waiters and the recovery counters stay zero.
+    const auto creating = static_cast<std::uint32_t>(ChunkState::creating);
+    std::memcpy(out.bytes + kStateOffset, &creating, sizeof creating);
+    // A single-writer chunk starts with its creator holding the write lease.
+    if ((fixed.flags & kFlagSingleWriter) != 0) {
+        const std::uint32_t holder = fixed.creator_pid;
+        std::memcpy(out.bytes + offsetof(ChunkHeader, sync) + offsetof(ChunkSync, writer_pid),
+                    &holder, sizeof holder);
+    }
 
     // A lock in shared memory must be process-shared, and robust so that a
     // process dying while holding it never leaves it held for everyone else.
+    // Initialised in a local object that is never locked, then copied: an
+    // unlocked process-shared mutex holds no addresses (the robust list is
+    // per thread and only joined on lock), so its bytes are valid anywhere.
+    pthread_mutex_t lock;
     pthread_mutexattr_t attr;
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
     pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(&sync.lock, &attr);
+    pthread_mutex_init(&lock, &attr);
     pthread_mutexattr_destroy(&attr);
+    std::memcpy(out.bytes + offsetof(ChunkHeader, sync) + offsetof(ChunkSync, lock), &lock,
+                sizeof lock);
+    return out;
+}
 
-    sync.state.store(static_cast<std::uint32_t>(ChunkState::creating), std::memory_order_release);
+void initialize_header(ChunkHeader* shared, const HeaderSnapshot& fixed) {
+    const InitialHeader initial = initial_header(fixed);
+    auto* bytes = reinterpret_cast<unsigned char*>(shared);
+    std::memset(bytes + sizeof initial.bytes, 0, sizeof(ChunkHeader) - sizeof initial.bytes);
+    std::memcpy(bytes, initial.bytes, sizeof initial.bytes);
+    shared->sync.state.store(static_cast<std::uint32_t>(ChunkState::creating),
+                             std::memory_order_release);
 }
 
 ChunkInfo info_from(const HeaderSnapshot& h, ChunkState state) {
@@ -193,6 +212,7 @@ ChunkInfo info_from(const HeaderSnapshot& h, ChunkState state) {
     info.owner_gid = static_cast<gid_t>(h.owner_gid);
     info.creator_pid = static_cast<pid_t>(h.creator_pid);
     info.lifetime = h.lifetime == 1 ? Lifetime::session : Lifetime::persistent;
+    info.single_writer = (h.flags & kFlagSingleWriter) != 0;
     info.state = state;
     info.created = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(

@@ -27,6 +27,9 @@ inline constexpr std::size_t kTypeNameCapacity = 256;  // longer names are trunc
 inline constexpr std::uint64_t kMaxElementSize = 1ull << 30;
 inline constexpr std::uint64_t kMaxElementAlign = 4096;
 inline constexpr std::uint64_t kPageSize = 4096;
+// HeaderSnapshot::flags
+inline constexpr std::uint32_t kFlagSingleWriter = 1u;  // one writable mapping at a time
+inline constexpr std::uint32_t kKnownFlags = kFlagSingleWriter;
 
 // The part of the header that never changes after create.
 struct HeaderSnapshot {
@@ -46,7 +49,7 @@ struct HeaderSnapshot {
     std::uint32_t creator_pid;          // 88
     std::uint32_t mode;                 // 92  permission bits, <= 0777
     std::uint32_t lifetime;             // 96  mmm::Lifetime
-    std::uint32_t reserved;             // 100 zero
+    std::uint32_t flags;                // 100 kFlag* bits
     std::uint64_t checksum;             // 104 FNV-1a of bytes [0,104) and both names
     char name[kNameCapacity];           // 112 NUL-terminated chunk name
     char type_name[kTypeNameCapacity];  // 248 NUL-terminated canonical type name
@@ -82,7 +85,24 @@ std::string validate(const HeaderSnapshot& h, std::uint64_t file_bytes);
 // Reads the state word; anything out of range reads as quarantined.
 ChunkState load_state(const ChunkHeader* shared);
 
-// Fills a new header (the caller then publishes it with state = ready).
+// The bytes of a new header up to the stripes: the snapshot with its checksum,
+// then ChunkSync's first two cache lines (counters zero, state = creating, the
+// robust process-shared mutex initialised, never locked). Everything after it
+// (the stripes) starts zero, so mmmd writes only these bytes into a segment
+// that posix_fallocate has just zeroed, and publishes state = ready after.
+inline constexpr std::size_t kInitialHeaderBytes =
+    offsetof(ChunkHeader, sync) + offsetof(ChunkSync, stripes);
+inline constexpr std::size_t kStateOffset =
+    offsetof(ChunkHeader, sync) + offsetof(ChunkSync, state);
+static_assert(kStateOffset + sizeof(std::uint32_t) <= kInitialHeaderBytes);
+
+struct InitialHeader {
+    alignas(ChunkHeader) unsigned char bytes[kInitialHeaderBytes];
+};
+InitialHeader initial_header(const HeaderSnapshot& fixed);
+
+// Fills a whole new header in memory (initial_header, then zero stripes); the
+// caller then publishes it with state = ready.
 void initialize_header(ChunkHeader* shared, const HeaderSnapshot& fixed);
 
 ChunkInfo info_from(const HeaderSnapshot& h, ChunkState state);

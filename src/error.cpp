@@ -65,6 +65,8 @@ std::string_view to_string(Errc code) noexcept {
             return "io_error";
         case Errc::internal:
             return "internal";
+        case Errc::busy:
+            return "busy";
     }
     return "unknown";
 }

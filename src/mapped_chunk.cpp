@@ -1,8 +1,11 @@
 #include <mmm/detail/mapped_chunk.hpp>
 #include <mmm/error.hpp>
 
+#include "asymmetric_fence.hpp"
 #include "chunk_header.hpp"
 #include "client_core.hpp"
+
+#include <mmm/detail/seqlock.hpp>
 
 #include <sys/mman.h>
 
@@ -11,7 +14,7 @@ namespace mmm::detail {
 MappedChunk::MappedChunk(std::shared_ptr<ClientCore> core, std::string name,
                          std::uint64_t generation, void* base, std::size_t length,
                          std::uint64_t data_offset, std::uint64_t count, std::uint64_t element_size,
-                         bool writable)
+                         bool writable, bool single_writer)
     : core_(std::move(core)),
       name_(std::move(name)),
       generation_(generation),
@@ -21,9 +24,18 @@ MappedChunk::MappedChunk(std::shared_ptr<ClientCore> core, std::string name,
       sync_(&static_cast<ChunkHeader*>(base)->sync),
       count_(count),
       element_size_(element_size),
-      writable_(writable) {}
+      writable_(writable),
+      single_writer_(single_writer) {
+    if (writable_ && single_writer_) register_single_writer_process();
+}
 
 MappedChunk::~MappedChunk() {
+    if (writable_ && single_writer_) {
+        // Hand the write lease back; mmmd also clears it when this process
+        // disconnects or dies, so a crash never leaves the chunk unwritable.
+        std::uint32_t me = current_pid();
+        sync_->writer_pid.compare_exchange_strong(me, 0, std::memory_order_acq_rel);
+    }
     ::munmap(base_, length_);
     core_->notify(proto::CloseRequest{name_, generation_});
 }

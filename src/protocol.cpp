@@ -107,6 +107,7 @@ void write_body(Writer& w, const Request& request) {
                        w.u64(c.count);
                        w.u32(c.mode);
                        w.u8(static_cast<std::uint8_t>(c.lifetime));
+                       w.u8(c.single_writer ? 1 : 0);
                    },
                    [&](const OpenRequest& o) {
                        w.str(o.name);
@@ -140,6 +141,8 @@ CreateRequest read_create(Reader& r) {
     c.count = r.u64();
     c.mode = r.u32();
     c.lifetime = read_lifetime(r);
+    // Appended later: a request without it creates a chunk of many writers.
+    if (!r.at_end()) c.single_writer = read_bool(r, "single_writer");
     return c;
 }
 
@@ -331,6 +334,8 @@ void encode_info(Writer& w, const ChunkInfo& info) {
     w.u32(static_cast<std::uint32_t>(info.creator_pid));
     w.u8(static_cast<std::uint8_t>(info.lifetime));
     w.u8(static_cast<std::uint8_t>(info.state));
+    w.u8(info.single_writer ? 1 : 0);
+    w.u32(static_cast<std::uint32_t>(info.writer_pid));
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(info.created.time_since_epoch());
     w.u64(static_cast<std::uint64_t>(ns.count()));
     w.u64(info.generation);
@@ -363,6 +368,8 @@ ChunkInfo decode_info(Reader& r) {
     info.creator_pid = static_cast<pid_t>(r.u32());
     info.lifetime = read_lifetime(r);
     info.state = read_state(r);
+    info.single_writer = read_bool(r, "single_writer");
+    info.writer_pid = static_cast<pid_t>(r.u32());
     auto ns = std::chrono::nanoseconds(static_cast<std::int64_t>(r.u64()));
     info.created = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(ns));
@@ -439,7 +446,7 @@ void encode_error(Writer& w, const ErrorReply& e) {
 ErrorReply decode_error(Reader& r) {
     ErrorReply e;
     std::uint16_t code = r.u16();
-    if (code == 0 || code > static_cast<std::uint16_t>(Errc::internal))
+    if (code == 0 || code > static_cast<std::uint16_t>(Errc::busy))
         fail("unknown error code " + std::to_string(code));
     e.code = static_cast<Errc>(code);
     e.chunk = r.str();

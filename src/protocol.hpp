@@ -68,6 +68,7 @@ struct CreateRequest {
     std::uint64_t count = 0;
     std::uint32_t mode = 0600;
     Lifetime lifetime = Lifetime::persistent;
+    bool single_writer = false;  // optional trailing byte on the wire
 };
 struct OpenRequest {
     std::string name;

@@ -3,6 +3,7 @@
 #include <mmm/detail/seqlock.hpp>
 #include <mmm/error.hpp>
 
+#include "asymmetric_fence.hpp"
 #include "futex.hpp"
 
 #include <pthread.h>
@@ -115,8 +116,8 @@ void wake_waiters(ChunkSync* sync) {
     futex_wake_all(&sync->version);
 }
 
-std::optional<std::uint32_t> wait_for_change(ChunkSync* sync, bool writable, std::uint32_t since,
-                                             std::chrono::nanoseconds timeout,
+std::optional<std::uint32_t> wait_for_change(ChunkSync* sync, bool writable, bool single_writer,
+                                             std::uint32_t since, std::chrono::nanoseconds timeout,
                                              std::chrono::nanoseconds spin) {
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + std::max(timeout, std::chrono::nanoseconds(0));
@@ -130,16 +131,26 @@ std::optional<std::uint32_t> wait_for_change(ChunkSync* sync, bool writable, std
             cpu_relax();
         }
     }
-    // Registering needs a writable mapping; read-only waiters sleep in short slices.
-    if (writable) sync->waiters.fetch_add(1, std::memory_order_seq_cst);
+    // Registering needs a writable mapping; read-only waiters sleep in short
+    // slices. A single-writer chunk's writer stores version() without a fence:
+    // the asymmetric fence makes a registered waiter visible to it, and where
+    // the kernel has no such fence the waiter sleeps in slices too.
+    bool registered = writable;
+    if (registered) {
+        sync->waiters.fetch_add(1, std::memory_order_seq_cst);
+        if (single_writer && !asymmetric_fence()) {
+            sync->waiters.fetch_sub(1, std::memory_order_seq_cst);
+            registered = false;
+        }
+    }
     while (!changed()) {
         auto left = deadline - clock::now();
         if (left <= clock::duration::zero()) break;
-        if (!writable) left = std::min<clock::duration>(left, std::chrono::milliseconds(1));
+        if (!registered) left = std::min<clock::duration>(left, std::chrono::milliseconds(1));
         futex_wait(&sync->version, since,
                    std::chrono::duration_cast<std::chrono::nanoseconds>(left));
     }
-    if (writable) sync->waiters.fetch_sub(1, std::memory_order_seq_cst);
+    if (registered) sync->waiters.fetch_sub(1, std::memory_order_seq_cst);
     if (changed()) return sync->version.load(std::memory_order_acquire);
     return std::nullopt;
 }

@@ -33,6 +33,7 @@ enum class Errc : std::uint16_t {
     owner_died = 16,         // a writer died mid-write; the element may be torn
     io_error = 17,           // an unexpected system call failure (errno in message)
     internal = 18,           // a bug in mmm: please report it
+    busy = 19,               // another process holds the single-writer chunk's write lease
 };
 
 // Short stable identifier of a code ("not_found"), as printed by mmmctl --json.

@@ -6,6 +6,10 @@
 //  - checked: read(i), write(i, v) are bounds-checked and element-consistent
 //    across processes and threads (a striped seqlock: a read never returns a
 //    torn T, readers never block writers); every write bumps version().
+//    Elements of 1, 2, 4 or 8 bytes move whole in one atomic access.
+//    A single-writer chunk (CreateOptions::single_writer) has at most one
+//    writable mapping at a time, the lease holder, whose checked writes are
+//    plain stores: as fast as a raw store plus the version() store.
 //  - raw: span(), operator[], pointer(i) are plain memory, zero-cost, for users
 //    who synchronise themselves (lock(), std::atomic_ref, their own protocol).
 //
@@ -15,7 +19,8 @@
 // Thread-safety: every element and lock member (read, write, pointer, span,
 // version, wait_for_change, lock, try_lock_for) may be called from many threads
 // at once on one MemChunk; the object itself must not be moved, assigned or
-// destroyed while another thread uses it.
+// destroyed while another thread uses it. Exception: the lease holder of a
+// single-writer chunk calls write() (and lock()) from one thread at a time.
 #pragma once
 
 #include <mmm/chunk_lock.hpp>
@@ -64,13 +69,15 @@ class MemChunk {
         : mapped_(std::move(o.mapped_)),
           data_(std::exchange(o.data_, nullptr)),
           sync_(std::exchange(o.sync_, nullptr)),
-          count_(std::exchange(o.count_, 0)) {}
+          count_(std::exchange(o.count_, 0)),
+          single_writer_(std::exchange(o.single_writer_, false)) {}
     MemChunk& operator=(MemChunk&& o) noexcept {
         if (this != &o) {
             mapped_ = std::move(o.mapped_);
             data_ = std::exchange(o.data_, nullptr);
             sync_ = std::exchange(o.sync_, nullptr);
             count_ = std::exchange(o.count_, 0);
+            single_writer_ = std::exchange(o.single_writer_, false);
         }
         return *this;
     }
@@ -88,7 +95,10 @@ class MemChunk {
     // Checked, element-consistent write; bumps version() and wakes waiters.
     void write(std::size_t i, const Element& value) requires(!read_only) {
         check(i);
-        detail::seq_write(sync_, data_ + i, i, value);
+        if (single_writer_)
+            detail::seq_write_single(sync_, data_ + i, i, value);
+        else
+            detail::seq_write(sync_, data_ + i, i, value);
     }
 
     // Raw access (bounds-checked index, unsynchronised memory).
@@ -107,6 +117,8 @@ class MemChunk {
     void remove() { mapped_->remove(); }
     // True once someone removed the chunk; the memory stays valid while mapped.
     bool deleted() const { return mapped_->deleted(); }
+    // True for a chunk created with CreateOptions::single_writer.
+    bool single_writer() const { return mapped_->single_writer(); }
 
     // Bumped by every checked write and every lock release (wraps at 2^32).
     std::uint32_t version() const noexcept {
@@ -116,7 +128,8 @@ class MemChunk {
     std::optional<std::uint32_t> wait_for_change(
         std::uint32_t since, std::chrono::nanoseconds timeout,
         std::chrono::nanoseconds spin = default_wait_spin) const {
-        return detail::wait_for_change(sync_, !read_only, since, timeout, spin);
+        return detail::wait_for_change(sync_, !read_only, mapped_->single_writer(), since, timeout,
+                                       spin);
     }
 
     // The chunk's robust exclusive lock (see ChunkLock).
@@ -132,7 +145,8 @@ class MemChunk {
         : mapped_(std::move(mapped)),
           data_(static_cast<T*>(mapped_->data())),
           sync_(mapped_->sync()),
-          count_(mapped_->count()) {}
+          count_(mapped_->count()),
+          single_writer_(!read_only && mapped_->single_writer()) {}
 
     void check(std::size_t i) const {
         if (i >= count_) [[unlikely]]
@@ -143,6 +157,7 @@ class MemChunk {
     T* data_ = nullptr;
     detail::ChunkSync* sync_ = nullptr;
     std::size_t count_ = 0;
+    bool single_writer_ = false;  // this mapping holds the chunk's write lease
 };
 
 namespace detail {

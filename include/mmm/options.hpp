@@ -29,6 +29,11 @@ struct CreateOptions {
     std::uint32_t mode = mode::owner_only;
     Lifetime lifetime = Lifetime::persistent;
     bool populate = false;  // pre-fault every page at map time (MAP_POPULATE)
+    // At most one writable mapping at a time: the creator's, then whoever opens
+    // it writable after the holder lets go (Errc::busy meanwhile). The holder's
+    // checked writes are plain stores, no atomic read-modify-write
+    // (docs/CONCURRENCY.md).
+    bool single_writer = false;
 };
 
 struct OpenOptions {
@@ -74,6 +79,8 @@ struct ChunkInfo {
     std::uint64_t generation = 0;  // unique per create; a re-created name has a new one
     std::string segment;           // the POSIX shm name, for diagnostics
     std::string problem;           // why a quarantined segment was refused
+    bool single_writer = false;    // created with CreateOptions::single_writer
+    pid_t writer_pid = 0;          // the write lease holder of a single-writer chunk; 0: free
     std::vector<Attachment> attachments;
 };
 

@@ -151,6 +151,63 @@ TEST_F(ThreadTest, WaitForChangeWakesOnAWriteFromAnotherThread) {
     remove_all_chunks();
 }
 
+// Single-writer chunks bump version() with a plain store and no fence; a
+// registered waiter relies on the asymmetric fence (membarrier) instead. Two
+// threads ping-pong on two such chunks with spin 0, so every hand-over goes
+// through the sleep path: a lost wake-up shows as a wait that times out.
+TEST_F(ThreadTest, SingleWriterPingPongNeverLosesAWakeUp) {
+    mmm::CreateOptions options;
+    options.single_writer = true;
+    auto ping = client().create<std::uint64_t>("ping", 1, options);
+    auto pong = client().create<std::uint64_t>("pong", 1, options);
+    constexpr std::uint64_t kRounds = 2000;
+    const auto limit = Clock::now() + 60s;
+    std::atomic<std::uint64_t> timeouts{0}, rounds_done{0};
+    auto ping_raw = client().open_untyped("ping", false);
+    auto pong_raw = client().open_untyped("pong", false);
+    // Taken before either thread starts, or the returner could miss the first serve.
+    const std::uint32_t ping0 = ping.version(), pong0 = pong.version();
+    // On even rounds a player writes only once its peer is registered as a
+    // waiter (so the wake path is taken every time); on odd rounds at once
+    // (so the store races the peer's registration).
+    auto write_when = [&](mmm::MemChunk<std::uint64_t>& mine, mmm::detail::ChunkSync* sync,
+                          std::uint64_t r) {
+        if (r % 2 == 0) wait_until([&] { return sync->waiters.load() != 0; }, 5s);
+        mine.write(0, r);
+    };
+    auto player = [&](mmm::MemChunk<std::uint64_t>& mine, mmm::MemChunk<std::uint64_t>& theirs,
+                      std::uint32_t seen, bool serves) {
+        auto* sync = (&mine == &ping ? ping_raw : pong_raw)->sync();
+        for (std::uint64_t r = 1; r <= kRounds && Clock::now() < limit && timeouts.load() == 0;
+             ++r) {
+            if (serves) write_when(mine, sync, r);
+            auto changed = theirs.wait_for_change(seen, 5s, std::chrono::nanoseconds(0));
+            if (!changed) {
+                ++timeouts;
+                return;
+            }
+            seen = *changed;
+            if (!serves) write_when(mine, sync, r);
+            if (serves) rounds_done = r;
+        }
+    };
+    std::thread server([&] { player(ping, pong, pong0, true); });
+    JoinOnExit join_server(server);
+    std::thread returner([&] { player(pong, ping, ping0, false); });
+    JoinOnExit join_returner(returner);
+    server.join();
+    returner.join();
+    EXPECT_EQ(timeouts.load(), 0u) << "a single-writer write did not wake a registered waiter";
+    EXPECT_EQ(rounds_done.load(), kRounds) << "ran out of time after " << rounds_done.load();
+    EXPECT_EQ(pong.read(0), ping.read(0));
+
+    ping_raw.reset();
+    pong_raw.reset();
+    ping = {};
+    pong = {};
+    remove_all_chunks();
+}
+
 TEST_F(ThreadTest, LockSerialisesReadModifyWriteAcrossThreads) {
     constexpr int kThreads = 4;
     constexpr int kAdds = 5000;

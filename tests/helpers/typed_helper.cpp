@@ -15,6 +15,11 @@
 //   create-race NAME            connects, prints "connected", waits for EOF on
 //                               stdin, creates: "won" (exit 0) or
 //                               "already_exists" (exit 1)
+//   lease NAME                  open<Coordinate> writable (takes a single-writer
+//                               chunk's write lease), prints "leased"; then per
+//                               stdin line: "write I X Y" -> "wrote",
+//                               "release" -> drops the mapping, "released";
+//                               exits at the end of stdin
 //
 // Exit codes: 0 ok, 1 a check failed / lost the race, 2 usage,
 // 64 + Errc on an mmm::Error (printed as "error <code>: <what>").
@@ -28,6 +33,7 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -134,6 +140,30 @@ int hold(mmm::Client& client, const std::string& name) {
     return 0;
 }
 
+int lease(mmm::Client& client, const std::string& name) {
+    std::optional<mmm::MemChunk<Coordinate>> c = client.open<Coordinate>(name);
+    say("leased");
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        std::istringstream in(line);
+        std::string what;
+        in >> what;
+        if (what == "write" && c) {
+            std::size_t i = 0;
+            int x = 0, y = 0;
+            in >> i >> x >> y;
+            c->write(i, Coordinate{x, y});
+            say("wrote");
+        } else if (what == "release") {
+            c.reset();
+            say("released");
+        } else {
+            return 2;
+        }
+    }
+    return 0;
+}
+
 int create_race(const std::string& name) {
     mmm::Client client;  // connect before the start signal: only the create races
     say("connected");
@@ -169,6 +199,7 @@ int run(const std::vector<std::string>& a) {
         return check_types(client, a[1], to_size(a[2].c_str()));
     if (cmd == "ro-write" && a.size() == 2) return ro_write(client, a[1]);
     if (cmd == "hold" && a.size() == 2) return hold(client, a[1]);
+    if (cmd == "lease" && a.size() == 2) return lease(client, a[1]);
     return 2;
 }
 

@@ -32,7 +32,10 @@ struct alignas(64) ChunkSync {
     std::atomic<std::uint32_t> state;            // mmm::ChunkState
     std::atomic<std::uint32_t> lock_recoveries;  // times the chunk lock's owner died
     std::atomic<std::uint32_t> stripe_recoveries;  // times a writer died mid-write
-    std::uint8_t reserved_words[64 - 5 * sizeof(std::uint32_t)];
+    // Single-writer chunks: pid of the process whose mapping holds the write
+    // lease (set by mmmd when it grants it, cleared by the holder or by mmmd).
+    std::atomic<std::uint32_t> writer_pid;
+    std::uint8_t reserved_words[64 - 6 * sizeof(std::uint32_t)];
     alignas(64) pthread_mutex_t lock;  // PTHREAD_PROCESS_SHARED | PTHREAD_MUTEX_ROBUST
     alignas(64) StripeLine stripes[kStripeCount];
 };

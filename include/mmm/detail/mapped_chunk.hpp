@@ -28,7 +28,7 @@ class MappedChunk {
   public:
     MappedChunk(std::shared_ptr<ClientCore> core, std::string name, std::uint64_t generation,
                 void* base, std::size_t length, std::uint64_t data_offset, std::uint64_t count,
-                std::uint64_t element_size, bool writable);
+                std::uint64_t element_size, bool writable, bool single_writer);
     ~MappedChunk();
     MappedChunk(const MappedChunk&) = delete;
     MappedChunk& operator=(const MappedChunk&) = delete;
@@ -38,6 +38,8 @@ class MappedChunk {
     std::uint64_t count() const { return count_; }
     std::uint64_t element_size() const { return element_size_; }
     bool writable() const { return writable_; }
+    // A single-writer chunk; a writable mapping of one holds its write lease.
+    bool single_writer() const { return single_writer_; }
     const std::string& name() const { return name_; }
     std::uint64_t generation() const { return generation_; }
 
@@ -56,6 +58,7 @@ class MappedChunk {
     std::uint64_t count_;
     std::uint64_t element_size_;
     bool writable_;
+    bool single_writer_;
 };
 
 template <class T>
@@ -63,9 +66,10 @@ ElementType element_type_of();
 
 // Blocks until sync->version != since or the timeout passes; spins first for
 // up to `spin`. Read-only mappings cannot register as waiters, so they sleep
-// in bounded futex slices (docs/CONCURRENCY.md).
-std::optional<std::uint32_t> wait_for_change(ChunkSync* sync, bool writable, std::uint32_t since,
-                                             std::chrono::nanoseconds timeout,
+// in bounded futex slices (docs/CONCURRENCY.md). `single_writer`: the chunk's
+// writer bumps version() without a fence (seq_write_single).
+std::optional<std::uint32_t> wait_for_change(ChunkSync* sync, bool writable, bool single_writer,
+                                             std::uint32_t since, std::chrono::nanoseconds timeout,
                                              std::chrono::nanoseconds spin);
 
 [[noreturn]] void throw_out_of_range(const std::string& name, std::size_t index,

@@ -69,46 +69,134 @@ inline void racy_store(void* dst, const void* src, std::size_t n) {
 #endif
 }
 
+// Elements of 1, 2, 4 or 8 bytes are naturally aligned (the data starts on a
+// page and elements are packed), so one atomic load or store moves them whole:
+// they cannot tear and need no stripe.
+template <class V>
+inline constexpr bool kWholeWord = sizeof(V) == 1 || sizeof(V) == 2 || sizeof(V) == 4 ||
+                                   sizeof(V) == 8;
+
+template <std::size_t N>
+struct WordOf;
+template <>
+struct WordOf<1> {
+    using type [[gnu::may_alias]] = std::uint8_t;
+};
+template <>
+struct WordOf<2> {
+    using type [[gnu::may_alias]] = std::uint16_t;
+};
+template <>
+struct WordOf<4> {
+    using type [[gnu::may_alias]] = std::uint32_t;
+};
+template <>
+struct WordOf<8> {
+    using type [[gnu::may_alias]] = std::uint64_t;
+};
+
+template <class V>
+inline V word_load(const V* element) {
+    using W = typename WordOf<sizeof(V)>::type;
+    return std::bit_cast<V>(__atomic_load_n(reinterpret_cast<const W*>(element), __ATOMIC_ACQUIRE));
+}
+
+template <class V>
+inline void word_store(V* element, const V& value) {
+    using W = typename WordOf<sizeof(V)>::type;
+    __atomic_store_n(reinterpret_cast<W*>(element), std::bit_cast<W>(value), __ATOMIC_RELAXED);
+}
+
 template <class V>
 inline V seq_read(ChunkSync* sync, const V* element, std::size_t index, bool can_recover,
                   const std::string& chunk) {
-    StripeLine& stripe = stripe_for(sync, index);
-    // Copy straight into the result (one copy, not two): a torn copy is
-    // overwritten by the retry before anyone sees it.
-    struct Bytes {
-        alignas(V) unsigned char b[sizeof(V)];
-    };
-    using Slot = std::conditional_t<std::is_default_constructible_v<V>, V, Bytes>;
-    Slot out;
-    for (;;) {
-        std::uint64_t before = stripe.word.load(std::memory_order_acquire);
-        if (before & 1u) [[unlikely]]
-            before = stripe_wait_even(sync, stripe, can_recover, index, chunk);
-        racy_copy(&out, element, sizeof(V));
-        std::atomic_thread_fence(std::memory_order_acquire);
-        if (stripe.word.load(std::memory_order_relaxed) == before) [[likely]] {
-            if constexpr (std::is_same_v<Slot, V>)
-                return out;
-            else
-                return std::bit_cast<V>(out);
+    if constexpr (kWholeWord<V>) {
+        return word_load(element);
+    } else {
+        StripeLine& stripe = stripe_for(sync, index);
+        // Copy straight into the result (one copy, not two): a torn copy is
+        // overwritten by the retry before anyone sees it.
+        struct Bytes {
+            alignas(V) unsigned char b[sizeof(V)];
+        };
+        using Slot = std::conditional_t<std::is_default_constructible_v<V>, V, Bytes>;
+        Slot out;
+        for (;;) {
+            std::uint64_t before = stripe.word.load(std::memory_order_acquire);
+            if (before & 1u) [[unlikely]]
+                before = stripe_wait_even(sync, stripe, can_recover, index, chunk);
+            racy_copy(&out, element, sizeof(V));
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (stripe.word.load(std::memory_order_relaxed) == before) [[likely]] {
+                if constexpr (std::is_same_v<Slot, V>)
+                    return out;
+                else
+                    return std::bit_cast<V>(out);
+            }
         }
     }
 }
 
+// Any number of writers in any number of processes: the stripe is taken with a
+// CAS and version() is bumped with an atomic add.
 template <class V>
 inline void seq_write(ChunkSync* sync, V* element, std::size_t index, const V& value) {
-    StripeLine& stripe = stripe_for(sync, index);
-    std::uint64_t even = stripe.word.load(std::memory_order_relaxed);
-    std::uint64_t locked = (std::uint64_t{current_pid()} << 32) | ((even + 1) & 0xffffffffu);
-    if ((even & 1u) || !stripe.word.compare_exchange_strong(even, locked, std::memory_order_acquire,
-                                                            std::memory_order_relaxed)) [[unlikely]]
-        even = stripe_acquire_slow(sync, stripe);
-    std::atomic_thread_fence(std::memory_order_release);
-    racy_store(element, &value, sizeof(V));
-    stripe.word.store((even + 2) & 0xffffffffu, std::memory_order_release);
+    if constexpr (kWholeWord<V>) {
+        word_store(element, value);
+    } else {
+        StripeLine& stripe = stripe_for(sync, index);
+        std::uint64_t even = stripe.word.load(std::memory_order_relaxed);
+        std::uint64_t locked = (std::uint64_t{current_pid()} << 32) | ((even + 1) & 0xffffffffu);
+        if ((even & 1u) || !stripe.word.compare_exchange_strong(
+                               even, locked, std::memory_order_acquire, std::memory_order_relaxed))
+            [[unlikely]]
+            even = stripe_acquire_slow(sync, stripe);
+        std::atomic_thread_fence(std::memory_order_release);
+        racy_store(element, &value, sizeof(V));
+        stripe.word.store((even + 2) & 0xffffffffu, std::memory_order_release);
+    }
     sync->version.fetch_add(1, std::memory_order_seq_cst);
     if (sync->waiters.load(std::memory_order_seq_cst) != 0) [[unlikely]]
         wake_waiters(sync);
+}
+
+// True when this process could not register for the asymmetric fence (see
+// single_writer_fence below) and its single-writer writes need a full fence.
+extern bool g_single_writer_full_fence;
+
+// The write lease of a single-writer chunk makes its holder the only writer:
+// stripes and version() take plain stores, no read-modify-write. A waiter
+// that registers in `waiters` runs membarrier(GLOBAL_EXPEDITED) before it
+// re-reads version() (seqlock.cpp), which orders this store before the load
+// of `waiters` without a fence here.
+inline void single_writer_bump(ChunkSync* sync) {
+    sync->version.store(sync->version.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_release);
+    if (g_single_writer_full_fence) [[unlikely]]
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    else
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (sync->waiters.load(std::memory_order_relaxed) != 0) [[unlikely]]
+        wake_waiters(sync);
+}
+
+template <class V>
+inline void seq_write_single(ChunkSync* sync, V* element, std::size_t index, const V& value) {
+    if constexpr (kWholeWord<V>) {
+        word_store(element, value);
+    } else {
+        StripeLine& stripe = stripe_for(sync, index);
+        std::uint64_t even = stripe.word.load(std::memory_order_relaxed);
+        if (even & 1u) [[unlikely]]  // left odd by an earlier holder that died mid-write
+            even = stripe_acquire_slow(sync, stripe);
+        else
+            stripe.word.store((std::uint64_t{current_pid()} << 32) | ((even + 1) & 0xffffffffu),
+                              std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        racy_store(element, &value, sizeof(V));
+        stripe.word.store((even + 2) & 0xffffffffu, std::memory_order_release);
+    }
+    single_writer_bump(sync);
 }
 
 }  // namespace mmm::detail
