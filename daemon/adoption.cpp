@@ -4,7 +4,6 @@
 #include "registry.hpp"
 
 #include "names.hpp"
-#include "write_lease.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -68,14 +67,10 @@ void Registry::adopt_one(const std::string& segment, std::vector<Orphan>& orphan
     entry.segment_bytes = seen.header->segment_bytes;
     entry.file_uid = seen.file_uid;
     entry.file_mode = seen.file_mode;
-    if (single_writer(entry)) {
-        try {
-            auto fd = store_.open(segment, false, entry.id);
-            entry.lease_pid = lease_holder(fd.get(), *name);
-        } catch (const mmm::Error& e) {
-            spdlog::warn("'{}': could not read its write lease: {}", *name, e.what());
-        }
-    }
+    if (single_writer(entry)) entry.lease_pid = seen.raw_writer_pid;
+    // Read-only waiters counted by the previous mmmd may still sleep: they stay
+    // counted (writers keep waking them) until they wake and unwatch.
+    entry.stale_watchers = seen.raw_watchers;
     if (entry.header.lifetime == static_cast<std::uint32_t>(mmm::Lifetime::session))
         orphans.push_back(
             {*name, entry.header.generation, static_cast<pid_t>(entry.header.creator_pid)});

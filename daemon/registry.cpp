@@ -2,8 +2,8 @@
 #include "registry.hpp"
 
 #include "names.hpp"
+#include "sync_words.hpp"
 #include "system_error.hpp"
-#include "write_lease.hpp"
 
 #include <mmm/type_name.hpp>
 
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -264,7 +265,7 @@ bool Registry::single_writer(const Entry& e) {
 }
 
 void Registry::grant_lease(const std::string& name, Entry& e, int fd, const Peer& peer) {
-    std::uint32_t holder = lease_holder(fd, name);
+    std::uint32_t holder = read_sync_word(fd, kWriterPidOffset, name);
     if (holder != 0 && lease_holder_alive(holder))
         throw Error(Errc::busy, name,
                     "the chunk has a single writer and pid " + std::to_string(holder) +
@@ -273,9 +274,49 @@ void Registry::grant_lease(const std::string& name, Entry& e, int fd, const Peer
                     "destroyed its writable MemChunk or exited");
     if (holder != 0)
         spdlog::info("'{}': write lease of pid {} (gone) passes to pid {}", name, holder, peer.pid);
-    set_lease_holder(fd, static_cast<std::uint32_t>(peer.pid), name);
+    write_sync_word(fd, kWriterPidOffset, static_cast<std::uint32_t>(peer.pid), name);
     e.lease_pid = static_cast<std::uint32_t>(peer.pid);
     e.lease_granted_here = true;
+}
+
+void Registry::watch(ConnId conn, const Peer& peer, const proto::WatchRequest& req) {
+    auto it = existing(entries_, req.name);
+    Entry& e = it->second;
+    if (e.state == ChunkState::quarantined || e.header.generation != req.generation)
+        throw Error(Errc::not_found, req.name, "the chunk this mapping belongs to was deleted");
+    check_access(peer, req.name, e.header, false);
+    std::uint32_t& mine = e.watches[conn];
+    if (mine >= kMaxWatchesPerConnection) {
+        if (mine == 0) e.watches.erase(conn);
+        throw Error(Errc::limit_exceeded, req.name,
+                    "this connection already has " + std::to_string(mine) +
+                        " waiters counted on the chunk");
+    }
+    add_watchers(req.name, e, +1);
+    ++mine;
+}
+
+void Registry::unwatch(ConnId conn, const proto::UnwatchRequest& req) {
+    auto it = entries_.find(req.name);
+    if (it == entries_.end() || it->second.header.generation != req.generation) return;
+    Entry& e = it->second;
+    auto w = e.watches.find(conn);
+    if (w == e.watches.end()) {
+        // A waiter counted before mmmd restarted wakes up and says so here.
+        if (e.stale_watchers == 0) return;
+        add_watchers(req.name, e, -1);
+        --e.stale_watchers;
+        return;
+    }
+    add_watchers(req.name, e, -1);
+    if (--w->second == 0) e.watches.erase(w);
+}
+
+void Registry::add_watchers(const std::string& name, Entry& e, std::int64_t delta) {
+    auto fd = store_.open(e.segment, true, e.id);
+    std::int64_t now = read_sync_word(fd.get(), kWatchersOffset, name) + delta;
+    write_sync_word(fd.get(), kWatchersOffset,
+                    static_cast<std::uint32_t>(std::clamp<std::int64_t>(now, 0, UINT32_MAX)), name);
 }
 
 void Registry::settle_lease(const std::string& name, Entry& e) {
@@ -285,11 +326,11 @@ void Registry::settle_lease(const std::string& name, Entry& e) {
     });
     try {
         auto fd = store_.open(e.segment, true, e.id);
-        std::uint32_t holder = lease_holder(fd.get(), name);
+        std::uint32_t holder = read_sync_word(fd.get(), kWriterPidOffset, name);
         // Only a lease this mmmd granted is known well enough to take back: after
         // a restart the holder's mapping is not among the attachments.
         if (holder == e.lease_pid && !still_mapped && e.lease_granted_here) {
-            set_lease_holder(fd.get(), 0, name);
+            write_sync_word(fd.get(), kWriterPidOffset, 0, name);
             holder = 0;
             spdlog::debug("'{}': write lease released (pid {} let go)", name, e.lease_pid);
         }
@@ -367,6 +408,16 @@ void Registry::connection_closed(ConnId conn) {
         auto next = std::next(it);
         Entry& e = it->second;
         bool had = std::erase_if(e.attached, [&](const Attached& a) { return a.conn == conn; }) > 0;
+        if (auto w = e.watches.find(conn); w != e.watches.end()) {
+            std::uint32_t count = w->second;
+            e.watches.erase(w);
+            try {
+                add_watchers(it->first, e, -static_cast<std::int64_t>(count));
+            } catch (const Error& err) {
+                spdlog::warn("'{}': could not uncount {} watchers: {}", it->first, count,
+                             err.what());
+            }
+        }
         if (e.session_owner == conn) {
             spdlog::info("deleting session chunk '{}': its creator disconnected", it->first);
             erase(it, "session ended");

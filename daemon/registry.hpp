@@ -50,6 +50,14 @@ class Registry {
     mmm::proto::ListReply list(const Peer& peer, const mmm::proto::ListRequest& req) const;
     mmm::ChunkInfo info(const Peer& peer, const std::string& name) const;
 
+    // A read-only waiter of the connection is about to sleep on the chunk's
+    // version: counts it in sync.watchers so writers wake it. Throws not_found
+    // when that incarnation is gone, limit_exceeded past kMaxWatchesPerConnection.
+    void watch(ConnId conn, const Peer& peer, const mmm::proto::WatchRequest& req);
+    // The waiter woke up: uncounts it. Ignores what it does not know.
+    void unwatch(ConnId conn, const mmm::proto::UnwatchRequest& req);
+    static constexpr std::uint32_t kMaxWatchesPerConnection = 1024;
+
     // Drops the connection's attachments and deletes the session chunks it created.
     void connection_closed(ConnId conn);
     // Deletes an adopted session chunk whose creator exited (if it is still that chunk).
@@ -78,6 +86,8 @@ class Registry {
         std::optional<ConnId> session_owner;  // deleted when this connection closes
         std::uint32_t lease_pid = 0;          // single-writer: the write lease holder as last seen
         bool lease_granted_here = false;      // granted by this mmmd, not found at adoption
+        std::map<ConnId, std::uint32_t> watches;  // read-only waiters counted in sync.watchers
+        std::uint32_t stale_watchers = 0;  // counted by an earlier mmmd; uncounted on unwatch
     };
     using Map = std::map<std::string, Entry, std::less<>>;
 
@@ -99,6 +109,8 @@ class Registry {
     // After a mapping went away: frees a lease whose holder has no writable
     // mapping left, and refreshes lease_pid from the segment.
     void settle_lease(const std::string& name, Entry& e);
+    // Adds `delta` to the segment's sync.watchers (never below zero).
+    void add_watchers(const std::string& name, Entry& e, std::int64_t delta);
 
     SegmentStore& store_;
     Limits limits_;

@@ -129,9 +129,10 @@ void crash_point(const char* point) {
 //    `waiters` below, and we wake it, or after it, and then our seq_cst bump
 //    of version comes before its check, so it does not sleep (and FUTEX_WAIT
 //    itself refuses to sleep once version differs from what it expects);
-//  - a read-only waiter cannot register; it sleeps in slices of at most 1 ms
-//    and rechecks version after each, so it notices within a millisecond (or
-//    at once, when a registered waiter makes us wake the futex).
+//  - a read-only waiter is counted in `watchers` by mmmd before it sleeps
+//    (through a round trip, so before its check of version), and is woken
+//    the same way; one that could not reach mmmd sleeps in slices of at most
+//    1 ms and rechecks version after each.
 // That is the protocol seq_write (include/mmm/detail/seqlock.hpp) follows, so
 // FUTEX_WAKE is only made when someone is registered.
 void mark_deleted(int fd) {
@@ -145,7 +146,7 @@ void mark_deleted(int fd) {
     sync->state.store(static_cast<std::uint32_t>(mmm::ChunkState::deleted),
                       std::memory_order_release);
     sync->version.fetch_add(1, std::memory_order_seq_cst);
-    if (sync->waiters.load(std::memory_order_seq_cst) != 0) mmm::detail::wake_waiters(sync);
+    if (mmm::detail::has_sleepers(sync, std::memory_order_seq_cst)) mmm::detail::wake_waiters(sync);
     crash_point("remove:after_mark");
     ::munmap(page, mmm::detail::kPageSize);
 }
@@ -271,6 +272,11 @@ Inspection SegmentStore::inspect(const std::string& segment) const {
     std::memcpy(&snapshot, bytes.data(), sizeof snapshot);
     out.header = snapshot;
     std::memcpy(&out.raw_state, bytes.data() + mmm::detail::kStateOffset, sizeof out.raw_state);
+    auto sync_word = [&](std::size_t field, std::uint32_t& out_word) {
+        std::memcpy(&out_word, bytes.data() + offsetof(ChunkHeader, sync) + field, sizeof out_word);
+    };
+    sync_word(offsetof(mmm::detail::ChunkSync, watchers), out.raw_watchers);
+    sync_word(offsetof(mmm::detail::ChunkSync, writer_pid), out.raw_writer_pid);
     out.all_zero = std::all_of(bytes.begin(), bytes.end(), [](auto b) { return b == 0; });
     return out;
 }

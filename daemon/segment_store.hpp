@@ -33,6 +33,8 @@ struct Inspection {
     bool all_zero = false;                              // the whole header (or file) is zero
     std::optional<mmm::detail::HeaderSnapshot> header;  // nullopt when the file is short
     std::uint32_t raw_state = 0;                        // sync.state as stored
+    std::uint32_t raw_watchers = 0;                     // sync.watchers as stored
+    std::uint32_t raw_writer_pid = 0;                   // sync.writer_pid as stored
 };
 
 class SegmentStore {

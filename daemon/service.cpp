@@ -62,8 +62,9 @@ void Service::handle(const Conn& conn, const proto::FrameHeader& header,
     try {
         dispatch(conn, header.request_id, proto::decode_request(type, body));
     } catch (const Error& e) {
-        if (type == proto::MessageType::close) {  // one-way: nobody waits for an answer
-            spdlog::debug("close from pid {} failed: {}", conn->peer().pid, e.what());
+        if (proto::is_one_way(type)) {  // nobody waits for an answer
+            spdlog::debug("request {} from pid {} failed: {}", header.type, conn->peer().pid,
+                          e.what());
             return;
         }
         spdlog::debug("request {} from pid {} failed: {} ({})", header.type, conn->peer().pid,
@@ -72,7 +73,7 @@ void Service::handle(const Conn& conn, const proto::FrameHeader& header,
     } catch (const std::exception& e) {
         spdlog::error("request {} from pid {} hit a bug: {}", header.type, conn->peer().pid,
                       e.what());
-        if (type != proto::MessageType::close)
+        if (!proto::is_one_way(type))
             conn->send(error_reply(
                 header.request_id,
                 Error(Errc::internal, "", e.what(), "this is a bug in mmmd: please report it")));
@@ -105,6 +106,11 @@ void Service::dispatch(const Conn& conn, std::uint32_t id, const proto::Request&
                                              [&](proto::Writer& w) { proto::encode_stats(w, s); }));
             },
             [&](const proto::PingRequest&) { conn->send(ok(id)); },
+            [&](const proto::WatchRequest& r) {
+                registry_.watch(conn->id(), peer, r);
+                conn->send(ok(id));
+            },
+            [&](const proto::UnwatchRequest& r) { registry_.unwatch(conn->id(), r); },
         },
         request);
 }

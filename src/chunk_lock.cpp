@@ -18,7 +18,7 @@ struct ChunkLockAccess {
 namespace {
 void bump_version(ChunkSync* sync) {
     sync->version.fetch_add(1, std::memory_order_seq_cst);
-    if (sync->waiters.load(std::memory_order_seq_cst) != 0) futex_wake_all(&sync->version);
+    if (has_sleepers(sync, std::memory_order_seq_cst)) futex_wake_all(&sync->version);
 }
 }  // namespace
 

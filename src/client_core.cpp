@@ -82,11 +82,20 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
     }
 }
 
-void ClientCore::notify(const proto::Request& request) noexcept {
+void ClientCore::notify(const proto::Request& request, bool to_new_daemon) noexcept {
     try {
         std::lock_guard lock(mutex_);
-        if (!fd_) return;  // a new daemon does not know this mapping anyway
-        send_all(fd_.get(), proto::encode_request(request, 0));
+        auto frame = proto::encode_request(request, 0);
+        try {
+            if (!fd_ && !to_new_daemon) return;  // a new daemon does not know of it anyway
+            ensure_connected();
+            send_all(fd_.get(), frame);
+        } catch (const Error& e) {
+            if (e.code() != Errc::daemon_unavailable || !to_new_daemon) throw;
+            fd_.reset();
+            ensure_connected();
+            send_all(fd_.get(), frame);
+        }
     } catch (...) {
         // Best effort: the daemon drops a vanished client's attachments itself.
     }

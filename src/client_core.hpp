@@ -28,7 +28,9 @@ class ClientCore {
     Reply call(const proto::Request& request,
                std::chrono::milliseconds extra_wait = std::chrono::milliseconds(0));
     // One-way notice; best effort (the daemon may be gone).
-    void notify(const proto::Request& request) noexcept;
+    // `to_new_daemon`: also worth telling an mmmd that restarted since (which
+    // counts the watchers an earlier one counted until they unwatch).
+    void notify(const proto::Request& request, bool to_new_daemon = false) noexcept;
 
     const std::string& runtime_dir() const { return runtime_dir_; }
 

@@ -56,6 +56,19 @@ void MappedChunk::remove() {
     core_->call(proto::RemoveRequest{name_, generation_});
 }
 
+bool MappedChunk::watch() const noexcept {
+    try {
+        core_->call(proto::WatchRequest{name_, generation_});
+        return true;
+    } catch (...) {
+        return false;  // mmmd is away or refuses: the waiter sleeps in short slices
+    }
+}
+
+void MappedChunk::unwatch() const noexcept {
+    core_->notify(proto::UnwatchRequest{name_, generation_}, true);
+}
+
 bool MappedChunk::deleted() const {
     return load_state(reinterpret_cast<ChunkHeader*>(base_)) == ChunkState::deleted;
 }

@@ -92,8 +92,9 @@ Overloaded(F...) -> Overloaded<F...>;
 
 MessageType type_of(const Request& request) {
     static constexpr MessageType kTypes[] = {
-        MessageType::create, MessageType::open, MessageType::close, MessageType::remove,
-        MessageType::list,   MessageType::info, MessageType::stats, MessageType::ping,
+        MessageType::create, MessageType::open,    MessageType::close, MessageType::remove,
+        MessageType::list,   MessageType::info,    MessageType::stats, MessageType::ping,
+        MessageType::watch,  MessageType::unwatch,
     };
     static_assert(std::size(kTypes) == std::variant_size_v<Request>);
     return kTypes[request.index()];
@@ -130,6 +131,14 @@ void write_body(Writer& w, const Request& request) {
                    [&](const InfoRequest& i) { w.str(i.name); },
                    [&](const StatsRequest&) {},
                    [&](const PingRequest&) {},
+                   [&](const WatchRequest& x) {
+                       w.str(x.name);
+                       w.u64(x.generation);
+                   },
+                   [&](const UnwatchRequest& x) {
+                       w.str(x.name);
+                       w.u64(x.generation);
+                   },
                },
                request);
 }
@@ -186,6 +195,18 @@ Request read_body(MessageType type, Reader& r) {
             return StatsRequest{};
         case MessageType::ping:
             return PingRequest{};
+        case MessageType::watch: {
+            WatchRequest x;
+            x.name = r.str();
+            x.generation = r.u64();
+            return x;
+        }
+        case MessageType::unwatch: {
+            UnwatchRequest x;
+            x.name = r.str();
+            x.generation = r.u64();
+            return x;
+        }
         default:
             break;
     }
@@ -223,7 +244,7 @@ std::string check_request_header(const FrameHeader& h) {
         return "request body of " + std::to_string(h.body_bytes) + " bytes exceeds the limit of " +
                std::to_string(kMaxRequestBody);
     if (h.type < static_cast<std::uint16_t>(MessageType::create) ||
-        h.type > static_cast<std::uint16_t>(MessageType::ping))
+        h.type > static_cast<std::uint16_t>(MessageType::unwatch))
         return "unknown request type " + std::to_string(h.type);
     return {};
 }

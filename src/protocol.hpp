@@ -37,6 +37,8 @@ enum class MessageType : std::uint16_t {
     info = 6,
     stats = 7,
     ping = 8,
+    watch = 9,             // a read-only waiter is about to sleep: count it in sync.watchers
+    unwatch = 10,          // one-way: no reply
     reply_ok = 0x8000,     // body depends on the request
     reply_error = 0x8001,  // body: ErrorReply
 };
@@ -95,9 +97,22 @@ struct InfoRequest {
 };
 struct StatsRequest {};
 struct PingRequest {};
+struct WatchRequest {
+    std::string name;
+    std::uint64_t generation = 0;
+};
+struct UnwatchRequest {
+    std::string name;
+    std::uint64_t generation = 0;
+};
 
 using Request = std::variant<CreateRequest, OpenRequest, CloseRequest, RemoveRequest, ListRequest,
-                             InfoRequest, StatsRequest, PingRequest>;
+                             InfoRequest, StatsRequest, PingRequest, WatchRequest, UnwatchRequest>;
+
+// Requests that get no reply.
+inline bool is_one_way(MessageType type) {
+    return type == MessageType::close || type == MessageType::unwatch;
+}
 
 struct ErrorReply {
     Errc code = Errc::internal;

@@ -35,6 +35,11 @@ constexpr std::uint64_t kSeqMask = 0xffffffffu;
 constexpr int kSpinsBeforeCheck = 2000;
 constexpr std::uint32_t kMaxPid = 4u << 20;  // Linux PID_MAX_LIMIT
 
+// Sleep slices of wait_for_change (see MappedChunk::wait_for_change).
+constexpr std::chrono::milliseconds kShortestWatchedWait{2};
+constexpr std::chrono::milliseconds kWatchedSlice{1000};
+constexpr std::chrono::milliseconds kUncountedSlice{1};
+
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -116,10 +121,11 @@ void wake_waiters(ChunkSync* sync) {
     futex_wake_all(&sync->version);
 }
 
-std::optional<std::uint32_t> wait_for_change(ChunkSync* sync, bool writable, bool single_writer,
-                                             std::uint32_t since, std::chrono::nanoseconds timeout,
-                                             std::chrono::nanoseconds spin) {
+std::optional<std::uint32_t> MappedChunk::wait_for_change(std::uint32_t since,
+                                                          std::chrono::nanoseconds timeout,
+                                                          std::chrono::nanoseconds spin) const {
     using clock = std::chrono::steady_clock;
+    ChunkSync* sync = sync_;
     const auto deadline = clock::now() + std::max(timeout, std::chrono::nanoseconds(0));
     auto changed = [&] { return sync->version.load(std::memory_order_seq_cst) != since; };
     if (changed()) return sync->version.load(std::memory_order_acquire);
@@ -131,26 +137,36 @@ std::optional<std::uint32_t> wait_for_change(ChunkSync* sync, bool writable, boo
             cpu_relax();
         }
     }
-    // Registering needs a writable mapping; read-only waiters sleep in short
-    // slices. A single-writer chunk's writer stores version() without a fence:
-    // the asymmetric fence makes a registered waiter visible to it, and where
-    // the kernel has no such fence the waiter sleeps in slices too.
-    bool registered = writable;
-    if (registered) {
+    // Be counted before sleeping, so that writers wake us: a writable mapping
+    // counts itself in `waiters`; a read-only one asks mmmd to count it in
+    // `watchers` (a round trip, so not for waits shorter than a few of them).
+    // A single-writer chunk's writer stores version() without a fence: the
+    // asymmetric fence makes our count visible to it (asymmetric_fence.hpp).
+    // Uncounted (mmmd away, or no fence), we sleep in short slices instead.
+    bool waiting = false, watching = false;
+    if (writable_) {
         sync->waiters.fetch_add(1, std::memory_order_seq_cst);
-        if (single_writer && !asymmetric_fence()) {
-            sync->waiters.fetch_sub(1, std::memory_order_seq_cst);
-            registered = false;
-        }
+        waiting = true;
+    } else if (deadline - clock::now() > kShortestWatchedWait) {
+        watching = watch();
     }
+    if ((waiting || watching) && single_writer_ && !asymmetric_fence()) {
+        if (waiting) sync->waiters.fetch_sub(1, std::memory_order_seq_cst);
+        if (watching) unwatch();
+        waiting = watching = false;
+    }
+    // A watched sleep still wakes now and then, in case mmmd lost count.
+    const clock::duration slice = waiting    ? clock::duration::max()
+                                  : watching ? clock::duration(kWatchedSlice)
+                                             : clock::duration(kUncountedSlice);
     while (!changed()) {
         auto left = deadline - clock::now();
         if (left <= clock::duration::zero()) break;
-        if (!registered) left = std::min<clock::duration>(left, std::chrono::milliseconds(1));
         futex_wait(&sync->version, since,
-                   std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+                   std::chrono::duration_cast<std::chrono::nanoseconds>(std::min(left, slice)));
     }
-    if (registered) sync->waiters.fetch_sub(1, std::memory_order_seq_cst);
+    if (waiting) sync->waiters.fetch_sub(1, std::memory_order_seq_cst);
+    if (watching) unwatch();
     if (changed()) return sync->version.load(std::memory_order_acquire);
     return std::nullopt;
 }

@@ -128,8 +128,7 @@ class MemChunk {
     std::optional<std::uint32_t> wait_for_change(
         std::uint32_t since, std::chrono::nanoseconds timeout,
         std::chrono::nanoseconds spin = default_wait_spin) const {
-        return detail::wait_for_change(sync_, !read_only, mapped_->single_writer(), since, timeout,
-                                       spin);
+        return mapped_->wait_for_change(since, timeout, spin);
     }
 
     // The chunk's robust exclusive lock (see ChunkLock).

@@ -484,11 +484,12 @@ TEST_P(WaitForChangeTest, WakesOnAWriteFromAnotherProcess) {
     });
     JoinOnExit join_waiter(waiter);
     ASSERT_TRUE(wait_until([&] { return started.load(); }, 5s));
-    if (!c.read_only) {
-        // A writable waiter registers before it sleeps: write only once it sleeps.
-        EXPECT_TRUE(wait_until([&] { return raw->sync()->waiters.load() != 0; }, 5s))
-            << "the writable waiter never registered";
-    }
+    // A waiter is counted before it sleeps (a writable one in `waiters`, a
+    // read-only one by mmmd in `watchers`): write only once it is.
+    auto counted = [&] {
+        return (c.read_only ? raw->sync()->watchers : raw->sync()->waiters).load() != 0;
+    };
+    EXPECT_TRUE(wait_until(counted, 5s)) << "the waiter was never counted";
     EXPECT_FALSE(done.load()) << "wait_for_change returned before anything changed";
 
     auto sent_at = Clock::now();
@@ -502,9 +503,12 @@ TEST_P(WaitForChangeTest, WakesOnAWriteFromAnotherProcess) {
     ASSERT_TRUE(result.has_value()) << "wait_for_change timed out although a write happened";
     EXPECT_NE(*result, v0);
     EXPECT_EQ(*result, chunk.version());
-    EXPECT_LT(returned_at - sent_at, 5s);
+    // Woken, not found by a periodic recheck (a counted sleep rechecks each second).
+    EXPECT_LT(returned_at - sent_at, 900ms);
     EXPECT_EQ(chunk.read(1), 4242u);
     EXPECT_EQ(raw->sync()->waiters.load(), 0u) << "the waiter did not deregister";
+    EXPECT_TRUE(wait_until([&] { return raw->sync()->watchers.load() == 0; }, 5s))
+        << "mmmd still counts the read-only waiter after it woke";
 
     raw.reset();
     ro = {};
@@ -519,6 +523,82 @@ INSTANTIATE_TEST_SUITE_P(
                       WaitCase{"ReadOnlyFutexOnly", true, std::chrono::nanoseconds(0)},
                       WaitCase{"ReadOnlyDefaultSpin", true, mmm::default_wait_spin}),
     [](const ::testing::TestParamInfo<WaitCase>& p) { return std::string(p.param.label); });
+
+// A single-writer chunk's holder bumps version() with a plain store; a
+// read-only waiter in another process is counted by mmmd and woken all the same.
+TEST_F(ProcessTest, ReadOnlyWaiterWakesOnASingleWriterWrite) {
+    mmm::CreateOptions options;
+    options.single_writer = true;
+    (void)client().create<std::uint64_t>("wfc-single", 2, options);  // lease free again
+    auto ro = client().open<const std::uint64_t>("wfc-single");
+    auto raw = client().open_untyped("wfc-single", false);
+    auto writer = helper({"write-on-go", "wfc-single", "1", "77"});
+    ASSERT_NO_FATAL_FAILURE(expect_line(writer, "ready"));
+    ASSERT_EQ(client().info("wfc-single").writer_pid, writer.pid());
+
+    const std::uint32_t v0 = ro.version();
+    std::atomic<bool> done{false};
+    std::optional<std::uint32_t> result;
+    Clock::time_point returned_at{};
+    std::thread waiter([&] {
+        result = ro.wait_for_change(v0, 10s, std::chrono::nanoseconds(0));
+        returned_at = Clock::now();
+        done = true;
+    });
+    JoinOnExit join_waiter(waiter);
+    EXPECT_TRUE(wait_until([&] { return raw->sync()->watchers.load() != 0; }, 5s))
+        << "the read-only waiter was never counted";
+    auto sent_at = Clock::now();
+    writer.write_stdin("go\n");
+    ASSERT_NO_FATAL_FAILURE(expect_line(writer, "written"));
+    EXPECT_TRUE(wait_until([&] { return done.load(); }, 5s));
+    waiter.join();
+    ASSERT_TRUE(result.has_value());
+    EXPECT_LT(returned_at - sent_at, 900ms) << "not woken: found by the periodic recheck";
+    EXPECT_EQ(ro.read(1), 77u);
+    expect_clean_exit(writer);
+    raw.reset();
+    ro = {};
+    remove_all_chunks();
+}
+
+// mmmd counts read-only waiters on their connection: a waiter killed in its
+// sleep is uncounted when its connection closes, so writers stop waking for it.
+TEST_F(ProcessTest, KilledReadOnlyWaiterIsUncounted) {
+    auto chunk = client().create<std::uint64_t>("wfc-killed", 2);
+    auto raw = client().open_untyped("wfc-killed", false);
+    auto waiter = helper({"wait-ro", "wfc-killed"});
+    ASSERT_NO_FATAL_FAILURE(expect_line(waiter, "ready"));
+    ASSERT_TRUE(wait_until([&] { return raw->sync()->watchers.load() == 1; }, 5s))
+        << "the read-only waiter was never counted";
+    waiter.kill(SIGKILL);
+    EXPECT_TRUE(waiter.wait_for_exit(5s).signaled(SIGKILL));
+    EXPECT_TRUE(wait_until([&] { return raw->sync()->watchers.load() == 0; }, 5s))
+        << "mmmd still counts a waiter that was killed";
+    raw.reset();
+    chunk = {};
+    remove_all_chunks();
+}
+
+// A restarted mmmd keeps the count of waiters the previous one counted: the
+// sleeping waiter is still woken, and uncounted when it says it woke.
+TEST_F(ProcessTest, ReadOnlyWaiterCountedBeforeARestartIsStillWoken) {
+    auto chunk = client().create<std::uint64_t>("wfc-restart", 2);
+    auto raw = client().open_untyped("wfc-restart", false);
+    auto waiter = helper({"wait-ro", "wfc-restart"});
+    ASSERT_NO_FATAL_FAILURE(expect_line(waiter, "ready"));
+    ASSERT_TRUE(wait_until([&] { return raw->sync()->watchers.load() == 1; }, 5s));
+    daemon().restart();
+    EXPECT_EQ(raw->sync()->watchers.load(), 1u) << "the restart dropped the sleeping waiter";
+    chunk.write(0, 1);
+    ASSERT_NO_FATAL_FAILURE(expect_line(waiter, "changed"));
+    expect_clean_exit(waiter);
+    EXPECT_TRUE(wait_until([&] { return raw->sync()->watchers.load() == 0; }, 5s))
+        << "the new mmmd did not uncount the earlier waiter";
+    raw.reset();
+    chunk = {};
+    remove_all_chunks();
+}
 
 TEST_F(ProcessTest, WaitForChangeTimesOutWhenNothingChanges) {
     auto chunk = client().create<std::uint64_t>("wfc-quiet", 2);

@@ -35,11 +35,20 @@ struct alignas(64) ChunkSync {
     // Single-writer chunks: pid of the process whose mapping holds the write
     // lease (set by mmmd when it grants it, cleared by the holder or by mmmd).
     std::atomic<std::uint32_t> writer_pid;
-    std::uint8_t reserved_words[64 - 6 * sizeof(std::uint32_t)];
+    // Read-only waiters sleeping on `version`, counted by mmmd on their behalf
+    // (a read-only mapping cannot write `waiters`). Writers wake when either is set.
+    std::atomic<std::uint32_t> watchers;
+    std::uint8_t reserved_words[64 - 7 * sizeof(std::uint32_t)];
     alignas(64) pthread_mutex_t lock;  // PTHREAD_PROCESS_SHARED | PTHREAD_MUTEX_ROBUST
     alignas(64) StripeLine stripes[kStripeCount];
 };
 static_assert(offsetof(ChunkSync, lock) == 64);
+
+// Whether anyone sleeps on `version` and must be woken after it changes:
+// writable waiters count themselves, read-only ones are counted by mmmd.
+inline bool has_sleepers(const ChunkSync* sync, std::memory_order order) {
+    return (sync->waiters.load(order) | sync->watchers.load(order)) != 0;
+}
 static_assert(offsetof(ChunkSync, stripes) == 128);
 static_assert(sizeof(ChunkSync) == 128 + kStripeCount * 64);
 

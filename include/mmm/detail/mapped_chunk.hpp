@@ -47,6 +47,16 @@ class MappedChunk {
     void remove();
     bool deleted() const;
 
+    // Blocks until version != since or the timeout passes; spins first for up
+    // to `spin`, then sleeps counted as a waiter (docs/CONCURRENCY.md).
+    std::optional<std::uint32_t> wait_for_change(std::uint32_t since,
+                                                 std::chrono::nanoseconds timeout,
+                                                 std::chrono::nanoseconds spin) const;
+    // Read-only mappings cannot write `waiters`: mmmd counts them in
+    // `watchers` instead. False when mmmd cannot be reached.
+    bool watch() const noexcept;
+    void unwatch() const noexcept;
+
   private:
     std::shared_ptr<ClientCore> core_;
     std::string name_;
@@ -63,14 +73,6 @@ class MappedChunk {
 
 template <class T>
 ElementType element_type_of();
-
-// Blocks until sync->version != since or the timeout passes; spins first for
-// up to `spin`. Read-only mappings cannot register as waiters, so they sleep
-// in bounded futex slices (docs/CONCURRENCY.md). `single_writer`: the chunk's
-// writer bumps version() without a fence (seq_write_single).
-std::optional<std::uint32_t> wait_for_change(ChunkSync* sync, bool writable, bool single_writer,
-                                             std::uint32_t since, std::chrono::nanoseconds timeout,
-                                             std::chrono::nanoseconds spin);
 
 [[noreturn]] void throw_out_of_range(const std::string& name, std::size_t index,
                                      std::uint64_t size);

@@ -156,7 +156,7 @@ inline void seq_write(ChunkSync* sync, V* element, std::size_t index, const V& v
         stripe.word.store((even + 2) & 0xffffffffu, std::memory_order_release);
     }
     sync->version.fetch_add(1, std::memory_order_seq_cst);
-    if (sync->waiters.load(std::memory_order_seq_cst) != 0) [[unlikely]]
+    if (has_sleepers(sync, std::memory_order_seq_cst)) [[unlikely]]
         wake_waiters(sync);
 }
 
@@ -176,7 +176,7 @@ inline void single_writer_bump(ChunkSync* sync) {
         std::atomic_thread_fence(std::memory_order_seq_cst);
     else
         std::atomic_signal_fence(std::memory_order_seq_cst);
-    if (sync->waiters.load(std::memory_order_relaxed) != 0) [[unlikely]]
+    if (has_sleepers(sync, std::memory_order_relaxed)) [[unlikely]]
         wake_waiters(sync);
 }
 

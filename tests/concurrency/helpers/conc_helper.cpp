@@ -17,6 +17,8 @@
 //   atomic-add NAME INDEX N                 N times: atomic_ref fetch_add(1)
 //   write-on-go NAME INDEX VALUE            "ready", "go", write(INDEX, VALUE), "written"
 //   create-on-go NAME COUNT VALUE           "ready", "go", create, write(0, VALUE), "created"
+//   wait-ro NAME                            read-only wait_for_change (spin 0, ≤ 30 s):
+//                                           "ready", then "changed" or "timeout"
 #include "../conc_workloads.hpp"
 
 #include <mmm/mmm.hpp>
@@ -168,6 +170,14 @@ int run(const std::string& cmd, const std::vector<std::string>& a) {
         std::atomic_ref<std::uint64_t> counter(*chunk.pointer(index));
         for (std::uint64_t k = 0; k < n; ++k) counter.fetch_add(1, std::memory_order_relaxed);
         say("done");
+        return 0;
+    }
+    if (cmd == "wait-ro") {
+        auto chunk = client.open<const std::uint64_t>(a.at(0));
+        const std::uint32_t since = chunk.version();
+        say("ready");
+        auto r = chunk.wait_for_change(since, 30s, std::chrono::nanoseconds(0));
+        say(r ? "changed" : "timeout");
         return 0;
     }
     if (cmd == "write-on-go") {

@@ -1,0 +1,43 @@
+#include "sync_words.hpp"
+
+#include "system_error.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace mmmd {
+namespace {
+
+constexpr std::uint32_t kMaxPid = 4u << 20;  // Linux PID_MAX_LIMIT
+
+}  // namespace
+
+std::uint32_t read_sync_word(int segment_fd, std::size_t offset, const std::string& chunk) {
+    std::uint32_t value = 0;
+    for (;;) {
+        ssize_t n = ::pread(segment_fd, &value, sizeof value, static_cast<off_t>(offset));
+        if (n == static_cast<ssize_t>(sizeof value)) return value;
+        if (n < 0 && errno == EINTR) continue;
+        mmm::detail::throw_errno("reading a sync word of the segment", n < 0 ? errno : EIO, chunk);
+    }
+}
+
+void write_sync_word(int segment_fd, std::size_t offset, std::uint32_t value,
+                     const std::string& chunk) {
+    for (;;) {
+        ssize_t n = ::pwrite(segment_fd, &value, sizeof value, static_cast<off_t>(offset));
+        if (n == static_cast<ssize_t>(sizeof value)) return;
+        if (n < 0 && errno == EINTR) continue;
+        mmm::detail::throw_errno("writing a sync word of the segment", n < 0 ? errno : EIO, chunk);
+    }
+}
+
+bool lease_holder_alive(std::uint32_t pid) {
+    // The word is in shared memory that any writer could scribble on.
+    if (pid == 0 || pid > kMaxPid) return false;
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+}  // namespace mmmd
