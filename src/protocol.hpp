@@ -22,7 +22,7 @@
 namespace mmm::proto {
 
 inline constexpr std::uint32_t kFrameMagic = 0x504d4d4d;  // "MMMP"
-inline constexpr std::uint16_t kProtocolVersion = 1;
+inline constexpr std::uint16_t kProtocolVersion = 2;
 inline constexpr std::uint32_t kMaxRequestBody = 64 * 1024;
 inline constexpr std::uint32_t kMaxReplyBody = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxString = 4096;

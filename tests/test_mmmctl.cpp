@@ -125,6 +125,26 @@ TEST_F(MmmctlTest, InfoMatchesTheLibrary) {
     EXPECT_NE(text.out.find("ready"), std::string::npos) << text.out;
 }
 
+TEST_F(MmmctlTest, InfoShowsTheWriteLeaseOfASingleWriterChunk) {
+    mmm::CreateOptions options;
+    options.single_writer = true;
+    auto chunk = client().create<mmm_test::Sample>("leased", 2, options);
+    auto r = ctl({"info", "leased", "--json"});
+    ASSERT_EQ(r.status.code, 0) << show(r);
+    Json j = parse(r);
+    EXPECT_EQ(j["single_writer"], true);
+    EXPECT_EQ(j["writer_pid"], ::getpid());
+    auto text = ctl({"info", "leased"});
+    ASSERT_EQ(text.status.code, 0) << show(text);
+    EXPECT_NE(text.out.find("single (lease held by pid " + std::to_string(::getpid()) + ")"),
+              std::string::npos)
+        << text.out;
+
+    chunk = {};  // hands the lease back
+    Json freed = parse(ctl({"info", "leased", "--json"}));
+    EXPECT_EQ(freed["writer_pid"], 0) << "mmmctl shows a lease that was handed back";
+}
+
 TEST_F(MmmctlTest, DumpShowsHexAndValues) {
     auto chunk = client().create<std::int32_t>("counters", 3);
     chunk.write(0, 42);

@@ -55,6 +55,10 @@ void run_info(mmm::Client& client, const Invocation& inv) {
     print_field(out, "owner", user_and_id(c.owner_uid) + ", gid " + to_string(c.owner_gid));
     print_field(out, "creator_pid", to_string(c.creator_pid));
     print_field(out, "lifetime", std::string(mmm::to_string(c.lifetime)));
+    print_field(out, "writers",
+                !c.single_writer    ? std::string("many")
+                : c.writer_pid == 0 ? std::string("single (lease free)")
+                                    : "single (lease held by pid " + to_string(c.writer_pid) + ")");
     print_field(out, "state", std::string(mmm::to_string(c.state)));
     if (!c.problem.empty()) print_field(out, "problem", c.problem);
     print_field(out, "created",

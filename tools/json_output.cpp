@@ -29,6 +29,8 @@ Json chunk_json(const mmm::ChunkInfo& info) {
         {"owner", user_name(info.owner_uid)},
         {"creator_pid", info.creator_pid},
         {"lifetime", std::string(mmm::to_string(info.lifetime))},
+        {"single_writer", info.single_writer},
+        {"writer_pid", info.writer_pid},
         {"state", std::string(mmm::to_string(info.state))},
         {"created", is_known(info.created) ? Json(iso8601_utc(info.created)) : Json(nullptr)},
         {"created_ns", created_ns.count()},
