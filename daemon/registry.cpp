@@ -252,8 +252,9 @@ void Registry::close(ConnId conn, const proto::CloseRequest& req) {
     auto it = entries_.find(req.name);
     if (it == entries_.end() || it->second.header.generation != req.generation) return;
     auto& attached = it->second.attached;
-    auto found = std::find_if(attached.begin(), attached.end(),
-                              [&](const Attached& a) { return a.conn == conn; });
+    auto found = std::find_if(attached.begin(), attached.end(), [&](const Attached& a) {
+        return a.conn == conn && (!req.writable || a.who.writable == *req.writable);
+    });
     if (found == attached.end()) return;
     attached.erase(found);
     if (auto o = opens_.find(conn); o != opens_.end() && --o->second == 0) opens_.erase(o);

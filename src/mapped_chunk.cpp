@@ -37,7 +37,7 @@ MappedChunk::~MappedChunk() {
         sync_->writer_pid.compare_exchange_strong(me, 0, std::memory_order_acq_rel);
     }
     ::munmap(base_, length_);
-    core_->notify(proto::CloseRequest{name_, generation_});
+    core_->notify(proto::CloseRequest{name_, generation_, writable_});
 }
 
 ChunkInfo MappedChunk::info() const {

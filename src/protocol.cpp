@@ -119,6 +119,7 @@ void write_body(Writer& w, const Request& request) {
                    [&](const CloseRequest& c) {
                        w.str(c.name);
                        w.u64(c.generation);
+                       if (c.writable) w.u8(*c.writable ? 1 : 0);
                    },
                    [&](const RemoveRequest& r) {
                        w.str(r.name);
@@ -174,6 +175,7 @@ Request read_body(MessageType type, Reader& r) {
             CloseRequest c;
             c.name = r.str();
             c.generation = r.u64();
+            if (!r.at_end()) c.writable = read_bool(r, "writable");
             return c;
         }
         case MessageType::remove: {

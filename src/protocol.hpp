@@ -81,6 +81,9 @@ struct OpenRequest {
 struct CloseRequest {
     std::string name;
     std::uint64_t generation = 0;
+    // Which of the connection's mappings went (optional trailing byte on the
+    // wire): closing a read-only one must not end a write lease.
+    std::optional<bool> writable;
 };
 struct RemoveRequest {
     std::string name;

@@ -213,8 +213,8 @@ TEST_F(MalformedRequestsTest, UnknownMessageType) {
 
 TEST_F(MalformedRequestsTest, OneWayCloseGetsNoReply) {
     auto raw = connect();
-    ASSERT_TRUE(
-        raw->send(mmm::proto::encode_request(mmm::proto::CloseRequest{"not-open", 12345}, 40)));
+    ASSERT_TRUE(raw->send(
+        mmm::proto::encode_request(mmm::proto::CloseRequest{"not-open", 12345, std::nullopt}, 40)));
     ASSERT_TRUE(raw->send(ping(41)));
     auto reply = raw->receive(10s);
     ASSERT_TRUE(reply.is_ok_frame()) << reply.describe();

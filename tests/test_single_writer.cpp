@@ -124,6 +124,38 @@ TEST_F(SingleWriterTest, LeasePassesWhenTheHolderLetsGo) {
     EXPECT_TRUE(holder.wait_for_exit(10s).ok()) << holder.out();
 }
 
+// The holder's connection also has a read-only mapping of the chunk: closing
+// that one must not end the lease of the writable one.
+TEST_F(SingleWriterTest, ClosingTheHoldersReadOnlyMappingKeepsTheLease) {
+    (void)client().create<Coordinate>("mixed", 2, single_writer());
+    auto holder = start_leaser("mixed");
+    ASSERT_EQ(holder.read_line(10s), "leased") << holder.out();
+    holder.write_stdin("ro\n");
+    ASSERT_EQ(holder.read_line(10s), "ro") << holder.out();
+    holder.write_stdin("drop-ro\n");
+    ASSERT_EQ(holder.read_line(10s), "dropped") << holder.out();
+    auto attachments_of_holder = [&] {
+        std::size_t n = 0;
+        for (const auto& a : client().info("mixed").attachments) n += a.pid == holder.pid();
+        return n;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    for (int i = 0; i < 100'000 && attachments_of_holder() != 1; ++i) {
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::yield();
+    }
+    ASSERT_EQ(attachments_of_holder(), 1u) << "mmmd did not process the close";
+    auto info = client().info("mixed");
+    ASSERT_EQ(info.attachments.size(), 1u);
+    EXPECT_TRUE(info.attachments[0].writable) << "mmmd dropped the writable mapping instead";
+    EXPECT_EQ(info.writer_pid, holder.pid());
+    auto err = caught([&] { (void)client().open<Coordinate>("mixed"); });
+    ASSERT_TRUE(err.has_value()) << "the lease ended with the holder's read-only mapping";
+    EXPECT_EQ(err->code(), mmm::Errc::busy) << err->what();
+    holder.close_stdin();
+    EXPECT_TRUE(holder.wait_for_exit(10s).ok()) << holder.out();
+}
+
 TEST_F(SingleWriterTest, ADeadHolderLosesTheLease) {
     (void)client().create<Coordinate>("orphaned", 2, single_writer());  // dropped: lease free
     auto holder = start_leaser("orphaned");

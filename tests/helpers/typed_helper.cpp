@@ -18,7 +18,9 @@
 //   lease NAME                  open<Coordinate> writable (takes a single-writer
 //                               chunk's write lease), prints "leased"; then per
 //                               stdin line: "write I X Y" -> "wrote",
-//                               "release" -> drops the mapping, "released";
+//                               "release" -> drops the mapping, "released",
+//                               "ro" -> also opens it read-only, "ro",
+//                               "drop-ro" -> drops that one, "dropped";
 //                               exits at the end of stdin
 //
 // Exit codes: 0 ok, 1 a check failed / lost the race, 2 usage,
@@ -142,6 +144,7 @@ int hold(mmm::Client& client, const std::string& name) {
 
 int lease(mmm::Client& client, const std::string& name) {
     std::optional<mmm::MemChunk<Coordinate>> c = client.open<Coordinate>(name);
+    std::optional<mmm::MemChunk<const Coordinate>> ro;
     say("leased");
     std::string line;
     while (std::getline(std::cin, line)) {
@@ -157,6 +160,12 @@ int lease(mmm::Client& client, const std::string& name) {
         } else if (what == "release") {
             c.reset();
             say("released");
+        } else if (what == "ro") {
+            ro = client.open<const Coordinate>(name);
+            say("ro");
+        } else if (what == "drop-ro") {
+            ro.reset();
+            say("dropped");
         } else {
             return 2;
         }
