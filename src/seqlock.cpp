@@ -129,12 +129,15 @@ std::optional<std::uint32_t> MappedChunk::wait_for_change(std::uint32_t since,
     const auto deadline = clock::now() + std::max(timeout, std::chrono::nanoseconds(0));
     auto changed = [&] { return sync->version.load(std::memory_order_seq_cst) != since; };
     if (changed()) return sync->version.load(std::memory_order_acquire);
-    // Spin while the peer is likely active: far cheaper than a futex round trip.
-    const auto spin_end = std::min(deadline, clock::now() + spin);
-    for (unsigned i = 1; clock::now() < spin_end || i == 1; ++i) {
-        for (int k = 0; k < 64; ++k) {
-            if (changed()) return sync->version.load(std::memory_order_acquire);
-            cpu_relax();
+    // Spin while the peer is likely active: far cheaper than a futex round
+    // trip. spin = 0 sleeps at once.
+    if (spin > std::chrono::nanoseconds(0)) {
+        const auto spin_end = std::min(deadline, clock::now() + spin);
+        for (unsigned i = 1; clock::now() < spin_end || i == 1; ++i) {
+            for (int k = 0; k < 64; ++k) {
+                if (changed()) return sync->version.load(std::memory_order_acquire);
+                cpu_relax();
+            }
         }
     }
     // Be counted before sleeping, so that writers wake us: a writable mapping
