@@ -30,9 +30,15 @@ std::string or_dash(const std::string& s) {
 void run_list(mmm::Client& client, const Invocation& inv) {
     const auto chunks = client.list();
     if (inv.json) {
-        Json out = Json::array();
-        for (const auto& c : chunks) out.push_back(chunk_json(c));
-        print_json(out);
+        // One chunk per line, written straight into one string: a tree of 100k
+        // nlohmann objects dumped with indentation took seconds (docs/BENCHMARKS.md).
+        std::string out = "[";
+        for (std::size_t i = 0; i < chunks.size(); ++i) {
+            out += i == 0 ? "\n  " : ",\n  ";
+            append_chunk_json(out, chunks[i]);
+        }
+        out += chunks.empty() ? "]\n" : "\n]\n";
+        std::cout << out;
         return;
     }
     if (chunks.empty()) {

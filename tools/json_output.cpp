@@ -2,43 +2,119 @@
 
 #include "text_format.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <string>
+#include <string_view>
 
 namespace mmmctl {
 
-Json chunk_json(const mmm::ChunkInfo& info) {
+namespace {
+
+// Appends `"key":` then the value, as JSON; strings go through nlohmann's
+// serializer (escapes, invalid UTF-8 replaced).
+class ObjectWriter {
+  public:
+    explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+    void str(const char* key, std::string_view value) {
+        start(key);
+        // Names, modes and dates are plain ASCII: no escaping to do.
+        bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+            return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+        });
+        if (plain) {
+            out_ += '"';
+            out_ += value;
+            out_ += '"';
+        } else {
+            out_ += Json(value).dump(-1, ' ', false, Json::error_handler_t::replace);
+        }
+    }
+    template <class N>
+    void num(const char* key, N value) {
+        start(key);
+        out_ += std::to_string(value);
+    }
+    void boolean(const char* key, bool value) {
+        start(key);
+        out_ += value ? "true" : "false";
+    }
+    void null(const char* key) {
+        start(key);
+        out_ += "null";
+    }
+    void raw(const char* key, std::string_view json) {
+        start(key);
+        out_ += json;
+    }
+    void close() { out_ += '}'; }
+
+  private:
+    void start(const char* key) {
+        if (!first_) out_ += ',';
+        first_ = false;
+        out_ += '"';
+        out_ += key;
+        out_ += "\":";
+    }
+    std::string& out_;
+    bool first_ = true;
+};
+
+}  // namespace
+
+// Written directly, not through a Json tree: building nlohmann objects made
+// `mmmctl list --json` of 100k chunks take seconds (docs/BENCHMARKS.md).
+void append_chunk_json(std::string& out, const mmm::ChunkInfo& info) {
     const auto created_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(info.created.time_since_epoch());
-    Json attachments = Json::array();
-    for (const auto& a : info.attachments)
-        attachments.push_back({{"pid", a.pid}, {"uid", a.uid}, {"writable", a.writable}});
-    return {
-        {"name", info.name},
-        {"type_name", info.type_name},
-        {"type_fingerprint", info.type_fingerprint},
-        {"element_size", info.element_size},
-        {"element_align", info.element_align},
-        {"count", info.count},
-        {"bytes", info.bytes},
-        {"segment_bytes", info.segment_bytes},
-        {"mode", format_mode(info.mode)},
-        {"mode_numeric", info.mode},
-        {"owner_uid", info.owner_uid},
-        {"owner_gid", info.owner_gid},
-        {"owner", user_name(info.owner_uid)},
-        {"creator_pid", info.creator_pid},
-        {"lifetime", std::string(mmm::to_string(info.lifetime))},
-        {"single_writer", info.single_writer},
-        {"writer_pid", info.writer_pid},
-        {"state", std::string(mmm::to_string(info.state))},
-        {"created", is_known(info.created) ? Json(iso8601_utc(info.created)) : Json(nullptr)},
-        {"created_ns", created_ns.count()},
-        {"generation", info.generation},
-        {"segment", info.segment},
-        {"problem", info.problem},
-        {"attachments", std::move(attachments)},
-    };
+    ObjectWriter w(out);
+    w.str("name", info.name);
+    w.str("type_name", info.type_name);
+    w.num("type_fingerprint", info.type_fingerprint);
+    w.num("element_size", info.element_size);
+    w.num("element_align", info.element_align);
+    w.num("count", info.count);
+    w.num("bytes", info.bytes);
+    w.num("segment_bytes", info.segment_bytes);
+    w.str("mode", format_mode(info.mode));
+    w.num("mode_numeric", info.mode);
+    w.num("owner_uid", info.owner_uid);
+    w.num("owner_gid", info.owner_gid);
+    w.str("owner", user_name(info.owner_uid));
+    w.num("creator_pid", info.creator_pid);
+    w.str("lifetime", mmm::to_string(info.lifetime));
+    w.boolean("single_writer", info.single_writer);
+    w.num("writer_pid", info.writer_pid);
+    w.str("state", mmm::to_string(info.state));
+    if (is_known(info.created))
+        w.str("created", iso8601_utc(info.created));
+    else
+        w.null("created");
+    w.num("created_ns", created_ns.count());
+    w.num("generation", info.generation);
+    w.str("segment", info.segment);
+    w.str("problem", info.problem);
+    std::string attachments = "[";
+    for (std::size_t i = 0; i < info.attachments.size(); ++i) {
+        const auto& a = info.attachments[i];
+        if (i > 0) attachments += ',';
+        ObjectWriter one(attachments);
+        one.num("pid", a.pid);
+        one.num("uid", a.uid);
+        one.boolean("writable", a.writable);
+        one.close();
+    }
+    attachments += ']';
+    w.raw("attachments", attachments);
+    w.close();
+}
+
+Json chunk_json(const mmm::ChunkInfo& info) {
+    std::string text;
+    append_chunk_json(text, info);
+    return Json::parse(text);
 }
 
 Json stats_json(const mmm::Stats& stats) {

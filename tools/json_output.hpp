@@ -8,12 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 namespace mmmctl {
 
 // Keys in the order a reader expects, not alphabetical.
 using Json = nlohmann::ordered_json;
 
 Json chunk_json(const mmm::ChunkInfo& info);
+// The same object, compact, appended to `out` (for long lists).
+void append_chunk_json(std::string& out, const mmm::ChunkInfo& info);
 Json stats_json(const mmm::Stats& stats);
 Json error_json(const mmm::Error& error);
 
