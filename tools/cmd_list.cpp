@@ -30,15 +30,23 @@ std::string or_dash(const std::string& s) {
 void run_list(mmm::Client& client, const Invocation& inv) {
     const auto chunks = client.list();
     if (inv.json) {
-        // One chunk per line, written straight into one string: a tree of 100k
-        // nlohmann objects dumped with indentation took seconds (docs/BENCHMARKS.md).
+        // One chunk per line, written straight into text: a tree of 100k nlohmann
+        // objects dumped with indentation took seconds (docs/BENCHMARKS.md).
+        // Written out in blocks of about 1 MiB, so one buffer is reused instead
+        // of growing to the whole list (fresh pages are slow on VMs).
+        constexpr std::size_t kBlock = std::size_t{1} << 20;
         std::string out = "[";
+        out.reserve(kBlock + 64 * 1024);
         for (std::size_t i = 0; i < chunks.size(); ++i) {
             out += i == 0 ? "\n  " : ",\n  ";
             append_chunk_json(out, chunks[i]);
+            if (out.size() >= kBlock) {
+                std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
+                out.clear();
+            }
         }
         out += chunks.empty() ? "]\n" : "\n]\n";
-        std::cout << out;
+        std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
         return;
     }
     if (chunks.empty()) {
