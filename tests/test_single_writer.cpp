@@ -4,6 +4,7 @@
 // lease passes on when its holder destroys its MemChunk, disconnects or dies,
 // and a restarted mmmd still refuses a second writer while the holder lives.
 #include "daemon_test.hpp"
+#include "error_of.hpp"
 #include "shared_types.hpp"
 
 #include <mmm/mmm.hpp>
@@ -22,17 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using mmm_test::Coordinate;
-
-// The mmm::Error a callable throws, whole (code, chunk, message), or nullopt.
-template <class F>
-std::optional<mmm::Error> caught(F&& f) {
-    try {
-        f();
-    } catch (const mmm::Error& e) {
-        return e;
-    }
-    return std::nullopt;
-}
 
 mmm::CreateOptions single_writer() {
     mmm::CreateOptions options;
@@ -75,7 +65,7 @@ TEST_F(SingleWriterTest, CreatorHoldsTheLeaseAndOtherWritersAreRefused) {
 
     // A second writable mapping, even in the same process, would race the
     // holder's plain stores.
-    auto err = caught([&] { (void)client().open<Coordinate>("solo"); });
+    auto err = mmm::test::thrown([&] { (void)client().open<Coordinate>("solo"); });
     ASSERT_TRUE(err.has_value()) << "a second writable open of a single-writer chunk succeeded";
     EXPECT_EQ(err->code(), mmm::Errc::busy) << err->what();
     EXPECT_EQ(err->chunk(), "solo");
@@ -105,7 +95,7 @@ TEST_F(SingleWriterTest, LeasePassesWhenTheHolderLetsGo) {
     auto holder = start_leaser("relay");
     ASSERT_EQ(holder.read_line(10s), "leased") << holder.out();
     EXPECT_EQ(client().info("relay").writer_pid, holder.pid());
-    auto err = caught([&] { (void)client().open<Coordinate>("relay"); });
+    auto err = mmm::test::thrown([&] { (void)client().open<Coordinate>("relay"); });
     ASSERT_TRUE(err.has_value());
     EXPECT_EQ(err->code(), mmm::Errc::busy) << err->what();
 
@@ -149,7 +139,7 @@ TEST_F(SingleWriterTest, ClosingTheHoldersReadOnlyMappingKeepsTheLease) {
     ASSERT_EQ(info.attachments.size(), 1u);
     EXPECT_TRUE(info.attachments[0].writable) << "mmmd dropped the writable mapping instead";
     EXPECT_EQ(info.writer_pid, holder.pid());
-    auto err = caught([&] { (void)client().open<Coordinate>("mixed"); });
+    auto err = mmm::test::thrown([&] { (void)client().open<Coordinate>("mixed"); });
     ASSERT_TRUE(err.has_value()) << "the lease ended with the holder's read-only mapping";
     EXPECT_EQ(err->code(), mmm::Errc::busy) << err->what();
     holder.close_stdin();
@@ -176,7 +166,7 @@ TEST_F(SingleWriterTest, ARestartedDaemonStillRefusesASecondWriter) {
     daemon().restart();
     mmm::Client fresh = new_client();
     EXPECT_EQ(fresh.info("durable").writer_pid, holder.pid()) << "the lease was not re-adopted";
-    auto err = caught([&] { (void)fresh.open<Coordinate>("durable"); });
+    auto err = mmm::test::thrown([&] { (void)fresh.open<Coordinate>("durable"); });
     ASSERT_TRUE(err.has_value()) << "a restarted mmmd handed out a second writable mapping";
     EXPECT_EQ(err->code(), mmm::Errc::busy) << err->what();
 

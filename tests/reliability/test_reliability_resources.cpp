@@ -1,6 +1,7 @@
 // Issue #6: running out of room. Quotas refuse a create with a message that
 // gives the numbers; a really full /dev/shm is Errc::no_space at create time.
 #include "daemon_test.hpp"
+#include "error_of.hpp"
 #include "test_paths.hpp"
 
 #include <gtest/gtest.h>
@@ -17,16 +18,6 @@ using mmm::Errc;
 // A chunk of `count` ints reserves 20480 (header, page aligned) + 4 * count bytes.
 constexpr std::uint64_t segment_of_ints(std::uint64_t count) {
     return 20480 + 4 * count;
-}
-
-template <class F>
-std::optional<mmm::Error> error_of(F&& f) {
-    try {
-        f();
-    } catch (const mmm::Error& e) {
-        return e;
-    }
-    return std::nullopt;
 }
 
 void expect_quota(const std::optional<mmm::Error>& e, const std::vector<std::string>& numbers) {
@@ -47,7 +38,7 @@ class ReliabilityMaxChunkBytes : public mmm::test::DaemonTest {
 TEST_F(ReliabilityMaxChunkBytes, OversizeChunkIsRefused) {
     auto ok = client().create<int>("fits", 1000);
     ok.write(999, 9);
-    expect_quota(error_of([&] { client().create<int>("too-big", 100'000); }),
+    expect_quota(mmm::test::thrown([&] { client().create<int>("too-big", 100'000); }),
                  {"100000", std::to_string(segment_of_ints(100'000)), "--max-chunk-bytes"});
     EXPECT_FALSE(segment_exists("too-big"));
     EXPECT_EQ(client().open<int>("fits").read(999), 9);
@@ -64,7 +55,8 @@ TEST_F(ReliabilityMaxChunks, ThirdChunkIsRefusedUntilOneGoes) {
     auto a = client().create<int>("one", 4);
     auto b = client().create<int>("two", 4);
     a.write(0, 1);
-    expect_quota(error_of([&] { client().create<int>("three", 4); }), {"2", "--max-chunks"});
+    expect_quota(mmm::test::thrown([&] { client().create<int>("three", 4); }),
+                 {"2", "--max-chunks"});
     EXPECT_FALSE(segment_exists("three"));
     EXPECT_EQ(client().open<int>("one").read(0), 1);
     client().remove("two");
@@ -86,7 +78,7 @@ TEST_F(ReliabilityMaxBytes, TotalBytesAreCapped) {
     const std::uint64_t used = 2 * segment_of_ints(1000);
     EXPECT_EQ(client().stats().bytes, used);
     expect_quota(
-        error_of([&] { client().create<int>("c", 20'000); }),
+        mmm::test::thrown([&] { client().create<int>("c", 20'000); }),
         {"100000", std::to_string(used), std::to_string(segment_of_ints(20'000)), "--max-bytes"});
     EXPECT_FALSE(segment_exists("c"));
     EXPECT_EQ(client().stats().bytes, used);

@@ -4,6 +4,8 @@
 
 #include <mmm/error.hpp>
 
+#include <optional>
+
 namespace mmm::test {
 
 template <class F>
@@ -14,6 +16,17 @@ Errc error_of(F&& f) {
         return e.code();
     }
     return Errc::ok;
+}
+
+// The whole mmm::Error a callable throws (code, chunk, message), or nullopt.
+template <class F>
+std::optional<Error> thrown(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e;
+    }
+    return std::nullopt;
 }
 
 }  // namespace mmm::test
