@@ -201,10 +201,8 @@ Registry::Granted Registry::create(ConnId conn, const Peer& peer, const proto::C
     entry.file_uid = daemon_uid_;
     entry.file_mode = 0600;
     entry.attached.push_back({conn, {peer.pid, peer.uid, true}});
-    if (req.single_writer) {
+    if (req.single_writer)
         entry.lease_pid = static_cast<std::uint32_t>(peer.pid);  // the header says so already
-        entry.lease_granted_here = true;
-    }
     if (req.lifetime == mmm::Lifetime::session) entry.session_owner = conn;
     ++opens_[conn];
     insert(req.name, std::move(entry));
@@ -277,7 +275,6 @@ void Registry::grant_lease(const std::string& name, Entry& e, int fd, const Peer
         spdlog::info("'{}': write lease of pid {} (gone) passes to pid {}", name, holder, peer.pid);
     write_sync_word(fd, kWriterPidOffset, static_cast<std::uint32_t>(peer.pid), name);
     e.lease_pid = static_cast<std::uint32_t>(peer.pid);
-    e.lease_granted_here = true;
 }
 
 void Registry::watch(ConnId conn, const Peer& peer, const proto::WatchRequest& req) {
@@ -286,15 +283,14 @@ void Registry::watch(ConnId conn, const Peer& peer, const proto::WatchRequest& r
     if (e.state == ChunkState::quarantined || e.header.generation != req.generation)
         throw Error(Errc::not_found, req.name, "the chunk this mapping belongs to was deleted");
     check_access(peer, req.name, e.header, false);
-    std::uint32_t& mine = e.watches[conn];
-    if (mine >= kMaxWatchesPerConnection) {
-        if (mine == 0) e.watches.erase(conn);
+    auto w = e.watches.find(conn);
+    const std::uint32_t mine = w == e.watches.end() ? 0 : w->second;
+    if (mine >= kMaxWatchesPerConnection)
         throw Error(Errc::limit_exceeded, req.name,
                     "this connection already has " + std::to_string(mine) +
                         " waiters counted on the chunk");
-    }
-    add_watchers(req.name, e, +1);
-    ++mine;
+    add_watchers(req.name, e, +1);  // first: a failure leaves nothing recorded
+    ++e.watches[conn];
 }
 
 void Registry::unwatch(ConnId conn, const proto::UnwatchRequest& req) {
@@ -322,18 +318,17 @@ void Registry::add_watchers(const std::string& name, Entry& e, std::int64_t delt
 
 void Registry::settle_lease(const std::string& name, Entry& e) {
     if (!single_writer(e) || e.lease_pid == 0) return;
-    bool still_mapped = std::any_of(e.attached.begin(), e.attached.end(), [&](const Attached& a) {
-        return a.who.writable && static_cast<std::uint32_t>(a.who.pid) == e.lease_pid;
-    });
     try {
         auto fd = store_.open(e.segment, true, e.id);
         std::uint32_t holder = read_sync_word(fd.get(), kWriterPidOffset, name);
-        // Only a lease this mmmd granted is known well enough to take back: after
-        // a restart the holder's mapping is not among the attachments.
-        if (holder == e.lease_pid && !still_mapped && e.lease_granted_here) {
+        // A mapping outlives its connection (a client reconnects after a timed-out
+        // request), so only a holder that is gone loses the lease here; one that
+        // let go has cleared the word itself.
+        if (holder != 0 && !lease_holder_alive(holder)) {
             write_sync_word(fd.get(), kWriterPidOffset, 0, name);
+            spdlog::debug("'{}': write lease of pid {} released (the process is gone)", name,
+                          holder);
             holder = 0;
-            spdlog::debug("'{}': write lease released (pid {} let go)", name, e.lease_pid);
         }
         e.lease_pid = holder;
     } catch (const Error& err) {

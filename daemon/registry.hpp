@@ -85,7 +85,6 @@ class Registry {
         std::vector<Attached> attached;
         std::optional<ConnId> session_owner;  // deleted when this connection closes
         std::uint32_t lease_pid = 0;          // single-writer: the write lease holder as last seen
-        bool lease_granted_here = false;      // granted by this mmmd, not found at adoption
         std::map<ConnId, std::uint32_t> watches;  // read-only waiters counted in sync.watchers
         std::uint32_t stale_watchers = 0;  // counted by an earlier mmmd; uncounted on unwatch
     };
@@ -106,8 +105,8 @@ class Registry {
     static bool single_writer(const Entry& e);
     // Hands the write lease of a single-writer chunk to `peer`, or throws Errc::busy.
     void grant_lease(const std::string& name, Entry& e, int fd, const Peer& peer);
-    // After a mapping went away: frees a lease whose holder has no writable
-    // mapping left, and refreshes lease_pid from the segment.
+    // After a mapping or connection went away: frees the lease of a holder that
+    // no longer runs, and refreshes lease_pid from the segment.
     void settle_lease(const std::string& name, Entry& e);
     // Adds `delta` to the segment's sync.watchers (never below zero).
     void add_watchers(const std::string& name, Entry& e, std::int64_t delta);

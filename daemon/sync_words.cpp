@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
+#include <string>
 
 namespace mmmd {
 namespace {
@@ -37,7 +39,15 @@ void write_sync_word(int segment_fd, std::size_t offset, std::uint32_t value,
 bool lease_holder_alive(std::uint32_t pid) {
     // The word is in shared memory that any writer could scribble on.
     if (pid == 0 || pid > kMaxPid) return false;
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
+    // A zombie has already unmapped everything: it writes no more.
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return true;  // no procfs: trust kill()
+    auto comm_end = line.rfind(')');
+    if (comm_end == std::string::npos || comm_end + 2 >= line.size()) return true;
+    char state = line[comm_end + 2];
+    return state != 'Z' && state != 'X';
 }
 
 }  // namespace mmmd

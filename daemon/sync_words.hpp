@@ -30,8 +30,8 @@ std::uint32_t read_sync_word(int segment_fd, std::size_t offset, const std::stri
 void write_sync_word(int segment_fd, std::size_t offset, std::uint32_t value,
                      const std::string& chunk);
 
-// Whether a recorded lease holder still runs. A pid reused by another process
-// after the holder died reads as alive until that process exits.
+// Whether a recorded lease holder still runs (a zombie does not). A pid reused
+// by another process after the holder died reads as alive until that process exits.
 bool lease_holder_alive(std::uint32_t pid);
 
 }  // namespace mmmd

@@ -24,8 +24,18 @@ void ClientCore::ensure_connected() {
     if (!fd_) fd_ = connect_unix(socket_path_);
 }
 
+std::optional<Reply> ClientCore::try_call(const proto::Request& request) {
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return std::nullopt;
+    return call_locked(request, std::chrono::milliseconds(0));
+}
+
 Reply ClientCore::call(const proto::Request& request, std::chrono::milliseconds extra_wait) {
     std::lock_guard lock(mutex_);
+    return call_locked(request, extra_wait);
+}
+
+Reply ClientCore::call_locked(const proto::Request& request, std::chrono::milliseconds extra_wait) {
     try {
         return call_once(request, extra_wait);
     } catch (const Error& e) {

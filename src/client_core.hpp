@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace mmm::detail {
@@ -27,6 +28,9 @@ class ClientCore {
     // Idempotent requests are retried once on a fresh connection when mmmd restarted.
     Reply call(const proto::Request& request,
                std::chrono::milliseconds extra_wait = std::chrono::milliseconds(0));
+    // call(), unless another thread is using the connection (for example in an
+    // open that waits for a create): then nullopt at once instead of queueing.
+    std::optional<Reply> try_call(const proto::Request& request);
     // One-way notice; best effort (the daemon may be gone).
     // `to_new_daemon`: also worth telling an mmmd that restarted since (which
     // counts the watchers an earlier one counted until they unwatch).
@@ -35,6 +39,8 @@ class ClientCore {
     const std::string& runtime_dir() const { return runtime_dir_; }
 
   private:
+    // call() with mutex_ held: one reconnect for idempotent requests.
+    Reply call_locked(const proto::Request& request, std::chrono::milliseconds extra_wait);
     Reply call_once(const proto::Request& request, std::chrono::milliseconds extra_wait);
     void ensure_connected();
 

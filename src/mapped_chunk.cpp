@@ -58,8 +58,8 @@ void MappedChunk::remove() {
 
 bool MappedChunk::watch() const noexcept {
     try {
-        core_->call(proto::WatchRequest{name_, generation_});
-        return true;
+        // Never queue behind another thread's request (an open may wait an hour).
+        return core_->try_call(proto::WatchRequest{name_, generation_}).has_value();
     } catch (...) {
         return false;  // mmmd is away or refuses: the waiter sleeps in short slices
     }

@@ -146,6 +146,37 @@ TEST_F(SingleWriterTest, ClosingTheHoldersReadOnlyMappingKeepsTheLease) {
     EXPECT_TRUE(holder.wait_for_exit(10s).ok()) << holder.out();
 }
 
+// A mapping outlives its connection (a client reconnects after a timed-out
+// request): mmmd must not free the lease of a holder that is alive.
+TEST_F(SingleWriterTest, ALiveHolderKeepsTheLeaseWhenItsConnectionIsLost) {
+    (void)client().create<Coordinate>("cut", 2, single_writer());
+    auto holder = start_leaser("cut");
+    ASSERT_EQ(holder.read_line(10s), "leased") << holder.out();
+    holder.write_stdin("lose-connection\n");
+    ASSERT_EQ(holder.read_line(10s), "lost") << holder.out();
+    auto attached = [&] {
+        for (const auto& a : client().info("cut").attachments)
+            if (a.pid == holder.pid()) return true;
+        return false;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    for (int i = 0; i < 100'000 && attached(); ++i) {
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::yield();
+    }
+    ASSERT_FALSE(attached()) << "mmmd did not notice the lost connection";
+
+    auto err = mmm::test::thrown([&] { (void)client().open<Coordinate>("cut"); });
+    ASSERT_TRUE(err.has_value()) << "mmmd handed out a second writer while the holder lives";
+    EXPECT_EQ(err->code(), mmm::Errc::busy) << err->what();
+    EXPECT_EQ(client().info("cut").writer_pid, holder.pid());
+    holder.write_stdin("write 1 4 2\n");
+    ASSERT_EQ(holder.read_line(10s), "wrote") << holder.out();
+    EXPECT_EQ(client().open<const Coordinate>("cut").read(1), (Coordinate{4, 2}));
+    holder.close_stdin();
+    EXPECT_TRUE(holder.wait_for_exit(10s).ok()) << holder.out();
+}
+
 TEST_F(SingleWriterTest, ADeadHolderLosesTheLease) {
     (void)client().create<Coordinate>("orphaned", 2, single_writer());  // dropped: lease free
     auto holder = start_leaser("orphaned");

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 namespace mmmctl {
@@ -13,12 +14,36 @@ namespace {
 // touching many stuck stripes still returns promptly.
 constexpr auto kStripePatience = std::chrono::milliseconds(50);
 
+template <class W>
+ElementSnapshot& whole(ElementSnapshot& out, W word) {
+    std::memcpy(out.bytes.data(), &word, sizeof word);
+    return out;
+}
+
 }  // namespace
 
 ElementSnapshot ElementReader::read(std::uint64_t index) {
     const std::uint64_t size = chunk_.element_size();
     const auto* source = static_cast<const std::byte*>(chunk_.data()) + index * size;
     ElementSnapshot out{std::vector<std::byte>(size), true};
+    // Elements of 1, 2, 4 or 8 bytes take no stripe (detail::kWholeWord): one
+    // atomic load of the right width reads them whole.
+    switch (size) {
+        case 1:
+            return whole(out,
+                         mmm::detail::word_load(reinterpret_cast<const std::uint8_t*>(source)));
+        case 2:
+            return whole(out,
+                         mmm::detail::word_load(reinterpret_cast<const std::uint16_t*>(source)));
+        case 4:
+            return whole(out,
+                         mmm::detail::word_load(reinterpret_cast<const std::uint32_t*>(source)));
+        case 8:
+            return whole(out,
+                         mmm::detail::word_load(reinterpret_cast<const std::uint64_t*>(source)));
+        default:
+            break;
+    }
     const std::size_t stripe_index = index % mmm::detail::kStripeCount;
     auto& stripe = mmm::detail::stripe_for(chunk_.sync(), index);
 

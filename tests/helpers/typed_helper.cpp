@@ -20,7 +20,9 @@
 //                               stdin line: "write I X Y" -> "wrote",
 //                               "release" -> drops the mapping, "released",
 //                               "ro" -> also opens it read-only, "ro",
-//                               "drop-ro" -> drops that one, "dropped";
+//                               "drop-ro" -> drops that one, "dropped",
+//                               "lose-connection" -> shuts down its sockets
+//                               (as a lost connection to mmmd), "lost";
 //                               exits at the end of stdin
 //
 // Exit codes: 0 ok, 1 a check failed / lost the race, 2 usage,
@@ -29,6 +31,8 @@
 
 #include <mmm/mmm.hpp>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -166,6 +170,12 @@ int lease(mmm::Client& client, const std::string& name) {
         } else if (what == "drop-ro") {
             ro.reset();
             say("dropped");
+        } else if (what == "lose-connection") {
+            for (int fd = 3; fd < 1024; ++fd) {
+                struct stat st {};
+                if (::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) ::shutdown(fd, SHUT_RDWR);
+            }
+            say("lost");
         } else {
             return 2;
         }

@@ -104,7 +104,9 @@ inline V word_load(const V* element) {
 template <class V>
 inline void word_store(V* element, const V& value) {
     using W = typename WordOf<sizeof(V)>::type;
-    __atomic_store_n(reinterpret_cast<W*>(element), std::bit_cast<W>(value), __ATOMIC_RELAXED);
+    W word;  // memcpy, not bit_cast: V may have padding bits
+    std::memcpy(&word, &value, sizeof word);
+    __atomic_store_n(reinterpret_cast<W*>(element), word, __ATOMIC_RELAXED);
 }
 
 template <class V>
