@@ -1,8 +1,8 @@
 #include "sync_words.hpp"
 
+#include "pid_alive.hpp"
 #include "system_error.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,12 +10,6 @@
 #include <string>
 
 namespace mmmd {
-namespace {
-
-constexpr std::uint32_t kMaxPid = 4u << 20;  // Linux PID_MAX_LIMIT
-
-}  // namespace
-
 std::uint32_t read_sync_word(int segment_fd, std::size_t offset, const std::string& chunk) {
     std::uint32_t value = 0;
     for (;;) {
@@ -37,9 +31,7 @@ void write_sync_word(int segment_fd, std::size_t offset, std::uint32_t value,
 }
 
 bool lease_holder_alive(std::uint32_t pid) {
-    // The word is in shared memory that any writer could scribble on.
-    if (pid == 0 || pid > kMaxPid) return false;
-    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
+    if (!mmm::detail::pid_alive(pid)) return false;
     // A zombie has already unmapped everything: it writes no more.
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string line;

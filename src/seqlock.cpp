@@ -5,13 +5,12 @@
 
 #include "asymmetric_fence.hpp"
 #include "futex.hpp"
+#include "pid_alive.hpp"
 
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <string>
 
 namespace mmm::detail {
@@ -33,7 +32,6 @@ void refresh_pid() {
 
 constexpr std::uint64_t kSeqMask = 0xffffffffu;
 constexpr int kSpinsBeforeCheck = 2000;
-constexpr std::uint32_t kMaxPid = 4u << 20;  // Linux PID_MAX_LIMIT
 
 // Sleep slices of wait_for_change (see MappedChunk::wait_for_change).
 constexpr std::chrono::milliseconds kShortestWatchedWait{2};
@@ -46,12 +44,6 @@ inline void cpu_relax() {
 #elif defined(__aarch64__)
     asm volatile("yield");
 #endif
-}
-
-// A writer pid read from shared memory is untrusted: garbage counts as dead.
-bool writer_alive(std::uint32_t pid) {
-    if (pid == 0 || pid > kMaxPid) return false;
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
 // Moves a stripe abandoned by a dead writer to the next even sequence.
@@ -86,7 +78,7 @@ std::uint64_t stripe_acquire_slow(ChunkSync* sync, StripeLine& stripe) {
             continue;
         }
         spins = 0;
-        if (!writer_alive(static_cast<std::uint32_t>(w >> 32)))
+        if (!pid_alive(static_cast<std::uint32_t>(w >> 32)))
             recover(sync, stripe, w);
         else
             ::sched_yield();
@@ -104,7 +96,7 @@ std::uint64_t stripe_wait_even(ChunkSync* sync, StripeLine& stripe, bool can_rec
         }
         spins = 0;
         auto writer = static_cast<std::uint32_t>(w >> 32);
-        if (writer_alive(writer)) {
+        if (pid_alive(writer)) {
             ::sched_yield();
             continue;
         }

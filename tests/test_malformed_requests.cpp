@@ -200,9 +200,11 @@ TEST_F(MalformedRequestsTest, BodyCutShortOrWithTrailingBytes) {
 TEST_F(MalformedRequestsTest, UnknownMessageType) {
     auto raw = connect();
     std::uint32_t id = 30;
-    for (std::uint16_t type : {std::uint16_t{0}, std::uint16_t{9}, std::uint16_t{0x1234},
-                               type_u16(MessageType::reply_ok), type_u16(MessageType::reply_error),
-                               std::uint16_t{0xffff}}) {
+    // The first number past the last request type (9 became watch in protocol 2).
+    const auto first_unknown = static_cast<std::uint16_t>(type_u16(MessageType::unwatch) + 1);
+    for (std::uint16_t type :
+         {std::uint16_t{0}, first_unknown, std::uint16_t{0x1234}, type_u16(MessageType::reply_ok),
+          type_u16(MessageType::reply_error), std::uint16_t{0xffff}}) {
         SCOPED_TRACE(type);
         ASSERT_TRUE(raw->send(mmm::test::raw_frame(type, id, {})));
         expect_error_and_still_open(*raw, id);
@@ -219,6 +221,49 @@ TEST_F(MalformedRequestsTest, OneWayCloseGetsNoReply) {
     auto reply = raw->receive(10s);
     ASSERT_TRUE(reply.is_ok_frame()) << reply.describe();
     EXPECT_EQ(reply.header.request_id, 41u) << "a one-way close was answered";
+    expect_daemon_serves();
+}
+
+// The error paths of watch (a read-only waiter asking mmmd to count it), and
+// the one-way unwatch.
+TEST_F(MalformedRequestsTest, WatchErrorsAndOneWayUnwatch) {
+    auto chunk = client().create<int>("watched", 1);
+    const std::uint64_t generation = client().info("watched").generation;
+    auto raw = connect();
+    using mmm::proto::WatchRequest;
+    auto watch = [&](const std::string& name, std::uint64_t gen, std::uint32_t id) {
+        return raw->send(mmm::proto::encode_request(WatchRequest{name, gen}, id));
+    };
+    auto expect_error = [&](std::uint32_t id, mmm::Errc code) {
+        auto reply = raw->receive(10s);
+        ASSERT_TRUE(reply.is_error_frame()) << reply.describe();
+        EXPECT_EQ(reply.header.request_id, id);
+        EXPECT_EQ(reply.error->code, code) << reply.describe();
+    };
+    ASSERT_TRUE(watch("nothing-here", generation, 60));
+    expect_error(60, mmm::Errc::not_found);
+    ASSERT_TRUE(watch("watched", generation + 1, 61));  // another incarnation
+    expect_error(61, mmm::Errc::not_found);
+
+    // At most kMaxWatchesPerConnection (1024) per connection and chunk.
+    std::uint32_t id = 100;
+    for (int i = 0; i < 1024; ++i, ++id) {
+        ASSERT_TRUE(watch("watched", generation, id));
+        auto reply = raw->receive(10s);
+        ASSERT_TRUE(reply.is_ok_frame()) << "watch " << i << ": " << reply.describe();
+    }
+    ASSERT_TRUE(watch("watched", generation, id));
+    expect_error(id, mmm::Errc::limit_exceeded);
+
+    // unwatch is answered by nothing, known or not.
+    ASSERT_TRUE(raw->send(
+        mmm::proto::encode_request(mmm::proto::UnwatchRequest{"watched", generation}, 2000)));
+    ASSERT_TRUE(
+        raw->send(mmm::proto::encode_request(mmm::proto::UnwatchRequest{"nothing-here", 1}, 2001)));
+    ASSERT_TRUE(raw->send(ping(2002)));
+    auto reply = raw->receive(10s);
+    ASSERT_TRUE(reply.is_ok_frame()) << reply.describe();
+    EXPECT_EQ(reply.header.request_id, 2002u) << "a one-way unwatch was answered";
     expect_daemon_serves();
 }
 

@@ -38,6 +38,18 @@ class SingleWriterTest : public mmm::test::DaemonTest {
         return start_helper("typed_helper", {"lease", name}, options);
     }
 
+    // Polls `condition` until it holds or `limit` passes (bounded in count too).
+    template <class Condition>
+    static bool eventually(Condition condition, std::chrono::seconds limit) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        for (int i = 0; i < 100'000; ++i) {
+            if (condition()) return true;
+            if (std::chrono::steady_clock::now() >= deadline) break;
+            std::this_thread::yield();
+        }
+        return condition();
+    }
+
     // Retries a writable open until the lease is free or the deadline passes:
     // mmmd notices a disconnect asynchronously.
     std::optional<mmm::MemChunk<Coordinate>> open_writable_within(const std::string& name,
@@ -129,11 +141,7 @@ TEST_F(SingleWriterTest, ClosingTheHoldersReadOnlyMappingKeepsTheLease) {
         for (const auto& a : client().info("mixed").attachments) n += a.pid == holder.pid();
         return n;
     };
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    for (int i = 0; i < 100'000 && attachments_of_holder() != 1; ++i) {
-        if (std::chrono::steady_clock::now() >= deadline) break;
-        std::this_thread::yield();
-    }
+    eventually([&] { return attachments_of_holder() == 1; }, 5s);
     ASSERT_EQ(attachments_of_holder(), 1u) << "mmmd did not process the close";
     auto info = client().info("mixed");
     ASSERT_EQ(info.attachments.size(), 1u);
@@ -159,11 +167,7 @@ TEST_F(SingleWriterTest, ALiveHolderKeepsTheLeaseWhenItsConnectionIsLost) {
             if (a.pid == holder.pid()) return true;
         return false;
     };
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    for (int i = 0; i < 100'000 && attached(); ++i) {
-        if (std::chrono::steady_clock::now() >= deadline) break;
-        std::this_thread::yield();
-    }
+    eventually([&] { return !attached(); }, 5s);
     ASSERT_FALSE(attached()) << "mmmd did not notice the lost connection";
 
     auto err = mmm::test::thrown([&] { (void)client().open<Coordinate>("cut"); });
