@@ -96,8 +96,8 @@ HeaderSnapshot header_for(const proto::CreateRequest& req, const proto::TypeDesc
     HeaderSnapshot h{};
     h.magic = detail::kChunkMagic;
     h.layout_version = detail::kLayoutVersion;
-    h.header_bytes = sizeof(detail::ChunkHeader);
-    h.data_offset = detail::data_offset_for(type.align);
+    h.header_bytes = detail::header_bytes_for(type.size);
+    h.data_offset = detail::data_offset_for(type.size, type.align);
     h.segment_bytes = segment_bytes;
     h.type_fingerprint = type.fingerprint;
     h.element_size = type.size;

@@ -230,7 +230,7 @@ void SegmentStore::remove(const std::string& segment, std::optional<SegmentId> e
         UniqueFd fd = shm_open_fd(segment, O_RDWR);
         struct stat st {};
         if (fd && ::fstat(fd.get(), &st) == 0 && id_of(st) == *expect &&
-            static_cast<std::uint64_t>(st.st_size) >= sizeof(ChunkHeader))
+            static_cast<std::uint64_t>(st.st_size) >= mmm::detail::kInitialHeaderBytes)
             mark_deleted(fd.get());
         // Otherwise already gone or unreadable: unlinking is all that is left to do.
     }
@@ -260,13 +260,15 @@ Inspection SegmentStore::inspect(const std::string& segment) const {
     out.file_bytes = static_cast<std::uint64_t>(st.st_size);
     out.file_uid = st.st_uid;
     out.file_mode = st.st_mode & 07777;
-    if (out.file_bytes < sizeof(ChunkHeader)) {
+    if (out.file_bytes < mmm::detail::kInitialHeaderBytes) {
         out.all_zero = out.file_bytes == 0;  // a short file is treated as interrupted below
         return out;
     }
     // pread, not mmap: at start-up this runs once per segment, and on VMs a
     // map+unmap costs ~140 us against ~18 us for a read (docs/BENCHMARKS.md).
-    std::vector<unsigned char> bytes(sizeof(ChunkHeader));
+    // Everything adoption looks at is in the bytes mmmd writes at create
+    // (the stripes after them, where a chunk has any, start zero).
+    std::vector<unsigned char> bytes(mmm::detail::kInitialHeaderBytes);
     read_at(fd.get(), bytes.data(), bytes.size(), 0, segment);
     mmm::detail::HeaderSnapshot snapshot;
     std::memcpy(&snapshot, bytes.data(), sizeof snapshot);

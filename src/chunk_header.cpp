@@ -64,8 +64,9 @@ std::string validate_element(const HeaderSnapshot& h) {
 }
 
 std::string validate_geometry(const HeaderSnapshot& h, std::uint64_t file_bytes) {
-    if (h.data_offset != data_offset_for(h.element_align))
-        return "data_offset " + std::to_string(h.data_offset) + " does not match element_align";
+    if (h.data_offset != data_offset_for(h.element_size, h.element_align))
+        return "data_offset " + std::to_string(h.data_offset) +
+               " does not match element_size and element_align";
     auto expected = segment_bytes_for(h.element_size, h.element_align, h.count);
     if (!expected) return "count * element_size overflows";
     if (h.segment_bytes != *expected)
@@ -100,8 +101,13 @@ std::string validate_names(const HeaderSnapshot& h) {
 
 }  // namespace
 
-std::uint64_t data_offset_for(std::uint64_t element_align) {
-    return round_up(sizeof(ChunkHeader), std::max(kPageSize, element_align));
+std::uint32_t header_bytes_for(std::uint64_t element_size) {
+    return static_cast<std::uint32_t>(is_whole_word_size(element_size) ? kInitialHeaderBytes
+                                                                       : sizeof(ChunkHeader));
+}
+
+std::uint64_t data_offset_for(std::uint64_t element_size, std::uint64_t element_align) {
+    return round_up(header_bytes_for(element_size), std::max(kPageSize, element_align));
 }
 
 std::optional<std::uint64_t> segment_bytes_for(std::uint64_t element_size,
@@ -109,7 +115,8 @@ std::optional<std::uint64_t> segment_bytes_for(std::uint64_t element_size,
     std::uint64_t data = 0;
     std::uint64_t total = 0;
     if (__builtin_mul_overflow(element_size, count, &data)) return std::nullopt;
-    if (__builtin_add_overflow(data_offset_for(element_align), data, &total)) return std::nullopt;
+    if (__builtin_add_overflow(data_offset_for(element_size, element_align), data, &total))
+        return std::nullopt;
     // ftruncate and mmap take signed offsets.
     if (total > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         return std::nullopt;
@@ -133,13 +140,14 @@ std::string validate(const HeaderSnapshot& h, std::uint64_t file_bytes) {
     if (h.layout_version != kLayoutVersion)
         return "layout_version " + std::to_string(h.layout_version) +
                " is not supported (expected " + std::to_string(kLayoutVersion) + ")";
-    if (h.header_bytes != sizeof(ChunkHeader))
-        return "header_bytes " + std::to_string(h.header_bytes) + " should be " +
-               std::to_string(sizeof(ChunkHeader));
     for (auto check : {validate_element, validate_fields, validate_names}) {
         std::string problem = check(h);
         if (!problem.empty()) return problem;
     }
+    if (h.header_bytes != header_bytes_for(h.element_size))
+        return "header_bytes " + std::to_string(h.header_bytes) + " should be " +
+               std::to_string(header_bytes_for(h.element_size)) + " for elements of " +
+               std::to_string(h.element_size) + " bytes";
     std::string problem = validate_geometry(h, file_bytes);
     if (!problem.empty()) return problem;
     if (h.checksum != header_checksum(h)) return "checksum does not match the header's contents";
@@ -185,15 +193,6 @@ InitialHeader initial_header(const HeaderSnapshot& fixed) {
     std::memcpy(out.bytes + offsetof(ChunkHeader, sync) + offsetof(ChunkSync, lock), &lock,
                 sizeof lock);
     return out;
-}
-
-void initialize_header(ChunkHeader* shared, const HeaderSnapshot& fixed) {
-    const InitialHeader initial = initial_header(fixed);
-    auto* bytes = reinterpret_cast<unsigned char*>(shared);
-    std::memset(bytes + sizeof initial.bytes, 0, sizeof(ChunkHeader) - sizeof initial.bytes);
-    std::memcpy(bytes, initial.bytes, sizeof initial.bytes);
-    shared->sync.state.store(static_cast<std::uint32_t>(ChunkState::creating),
-                             std::memory_order_release);
 }
 
 ChunkInfo info_from(const HeaderSnapshot& h, ChunkState state) {

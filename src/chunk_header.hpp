@@ -1,7 +1,9 @@
 // The layout of a chunk segment (docs/LAYOUT.md):
 //
 //   offset 0      ChunkHeader: immutable description (written once by mmmd
-//                 before state becomes ready), then ChunkSync at 512
+//                 before state becomes ready), then ChunkSync at 512; chunks
+//                 of 1-, 2-, 4- or 8-byte elements end it before the stripes
+//                 (header_bytes), since they never take one
 //   data_offset   count elements of element_size bytes; data_offset is a
 //                 multiple of the page size and of element_align
 //
@@ -21,7 +23,7 @@
 namespace mmm::detail {
 
 inline constexpr std::uint64_t kChunkMagic = 0x314b4e48434d4d4dull;  // "MMMCHNK1"
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::size_t kNameCapacity = 136;      // 128 chars + NUL, padded
 inline constexpr std::size_t kTypeNameCapacity = 256;  // longer names are truncated
 inline constexpr std::uint64_t kMaxElementSize = 1ull << 30;
@@ -35,7 +37,7 @@ inline constexpr std::uint32_t kKnownFlags = kFlagSingleWriter;
 struct HeaderSnapshot {
     std::uint64_t magic;                // 0   kChunkMagic
     std::uint32_t layout_version;       // 8   kLayoutVersion
-    std::uint32_t header_bytes;         // 12  sizeof(ChunkHeader)
+    std::uint32_t header_bytes;         // 12  header_bytes_for(element_size)
     std::uint64_t data_offset;          // 16
     std::uint64_t segment_bytes;        // 24  data_offset + count * element_size
     std::uint64_t type_fingerprint;     // 32  detail::fingerprint(type_name, size, align)
@@ -67,8 +69,12 @@ struct ChunkHeader {
 static_assert(offsetof(ChunkHeader, sync) == 512);
 static_assert(sizeof(ChunkHeader) == 512 + sizeof(ChunkSync));
 
-// Offset of the elements for a given alignment: after the header, page aligned.
-std::uint64_t data_offset_for(std::uint64_t element_align);
+// Bytes of header a chunk of this element size has: the whole ChunkHeader, or
+// only the part before the stripes for elements that are read and written with
+// one atomic access (detail::kWholeWord) and so never take a stripe.
+std::uint32_t header_bytes_for(std::uint64_t element_size);
+// Offset of the elements: after the header, page aligned (and element aligned).
+std::uint64_t data_offset_for(std::uint64_t element_size, std::uint64_t element_align);
 // Total segment size, or nullopt when count * size (+ header) overflows.
 std::optional<std::uint64_t> segment_bytes_for(std::uint64_t element_size,
                                                std::uint64_t element_align, std::uint64_t count);
@@ -100,10 +106,6 @@ struct InitialHeader {
     alignas(ChunkHeader) unsigned char bytes[kInitialHeaderBytes];
 };
 InitialHeader initial_header(const HeaderSnapshot& fixed);
-
-// Fills a whole new header in memory (initial_header, then zero stripes); the
-// caller then publishes it with state = ready.
-void initialize_header(ChunkHeader* shared, const HeaderSnapshot& fixed);
 
 ChunkInfo info_from(const HeaderSnapshot& h, ChunkState state);
 

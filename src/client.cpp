@@ -55,7 +55,7 @@ std::unique_ptr<detail::MappedChunk> map_chunk(std::shared_ptr<detail::ClientCor
     struct stat st {};
     if (::fstat(fd, &st) != 0) detail::throw_errno("fstat of the chunk segment", errno, info.name);
     auto file_bytes = static_cast<std::uint64_t>(st.st_size);
-    if (file_bytes < sizeof(detail::ChunkHeader))
+    if (file_bytes < detail::kInitialHeaderBytes)
         throw Error(Errc::corrupt_header, info.name, "the segment is smaller than a chunk header");
     // Validated before anything is mapped, from a copy read with pread: a
     // rejected segment is never mapped, and an accepted one is mapped without

@@ -28,7 +28,7 @@ ElementSnapshot ElementReader::read(std::uint64_t index) {
     ElementSnapshot out{std::vector<std::byte>(size), true};
     // Elements of 1, 2, 4 or 8 bytes take no stripe (detail::kWholeWord): one
     // atomic load of the right width reads them whole.
-    switch (size) {
+    switch (size) {  // the sizes of mmm::detail::is_whole_word_size
         case 1:
             return whole(out,
                          mmm::detail::word_load(reinterpret_cast<const std::uint8_t*>(source)));

@@ -15,9 +15,10 @@ namespace {
 
 using mmm::Errc;
 
-// A chunk of `count` ints reserves 20480 (header, page aligned) + 4 * count bytes.
+// A chunk of `count` ints reserves one page of header (ints take no stripe, so
+// the header ends before the stripe table) + 4 * count bytes.
 constexpr std::uint64_t segment_of_ints(std::uint64_t count) {
-    return 20480 + 4 * count;
+    return 4096 + 4 * count;
 }
 
 void expect_quota(const std::optional<mmm::Error>& e, const std::vector<std::string>& numbers) {

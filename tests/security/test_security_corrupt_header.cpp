@@ -57,8 +57,13 @@ std::ostream& operator<<(std::ostream& os, const Corruption& c) {
 std::vector<Corruption> corruptions() {
     return {
         {"magic", [](HeaderSnapshot& h) { h.magic = 0x4141414141414141ull; }},
-        {"layout_version", [](HeaderSnapshot& h) { h.layout_version = 2; }},
+        {"layout_version",
+         [](HeaderSnapshot& h) { h.layout_version = mmm::detail::kLayoutVersion + 1; }},
         {"header_bytes", [](HeaderSnapshot& h) { h.header_bytes = 16; }},
+        // The victim holds ints, whose header has no stripes: claiming the
+        // striped header's size must not pass either.
+        {"header_bytes_striped",
+         [](HeaderSnapshot& h) { h.header_bytes = sizeof(mmm::detail::ChunkHeader); }},
         {"data_offset", [](HeaderSnapshot& h) { h.data_offset = 8; }},
         {"segment_bytes", [](HeaderSnapshot& h) { h.segment_bytes = 1ull << 40; }},
         {"element_size_zero", [](HeaderSnapshot& h) { h.element_size = 0; }},

@@ -26,6 +26,13 @@ static_assert(sizeof(StripeLine) == 64);
 
 inline constexpr std::size_t kStripeCount = 256;
 
+// Elements of these sizes are read and written with one atomic access and never
+// take a stripe (detail::kWholeWord), so their chunks' headers end before the
+// stripes (header_bytes_for in src/chunk_header.cpp).
+inline constexpr bool is_whole_word_size(std::size_t bytes) {
+    return bytes == 1 || bytes == 2 || bytes == 4 || bytes == 8;
+}
+
 struct alignas(64) ChunkSync {
     std::atomic<std::uint32_t> version;          // futex word: bumped by checked writes and unlocks
     std::atomic<std::uint32_t> waiters;          // writable waiters sleeping on `version`

@@ -71,10 +71,9 @@ inline void racy_store(void* dst, const void* src, std::size_t n) {
 
 // Elements of 1, 2, 4 or 8 bytes are naturally aligned (the data starts on a
 // page and elements are packed), so one atomic load or store moves them whole:
-// they cannot tear and need no stripe.
+// they cannot tear and need no stripe (their chunks have none).
 template <class V>
-inline constexpr bool kWholeWord = sizeof(V) == 1 || sizeof(V) == 2 || sizeof(V) == 4 ||
-                                   sizeof(V) == 8;
+inline constexpr bool kWholeWord = is_whole_word_size(sizeof(V));
 
 template <std::size_t N>
 struct WordOf;
