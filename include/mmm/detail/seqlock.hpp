@@ -108,33 +108,41 @@ inline void word_store(V* element, const V& value) {
     __atomic_store_n(reinterpret_cast<W*>(element), word, __ATOMIC_RELAXED);
 }
 
+// One copy of the element, straight into the caller's result: the loop breaks
+// out to a single `return out` so that the compiler constructs `out` in the
+// return slot (named return value optimisation; a `return` inside the loop
+// defeated it and cost a second 64-byte copy per read).
+template <class V>
+inline V seq_read_striped(ChunkSync* sync, const V* element, std::size_t index, bool can_recover,
+                          const std::string& chunk) {
+    StripeLine& stripe = stripe_for(sync, index);
+    V out;
+    for (;;) {
+        std::uint64_t before = stripe.word.load(std::memory_order_acquire);
+        if (before & 1u) [[unlikely]]
+            before = stripe_wait_even(sync, stripe, can_recover, index, chunk);
+        // A torn copy is overwritten by the retry before anyone sees it.
+        racy_copy(&out, element, sizeof(V));
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (stripe.word.load(std::memory_order_relaxed) == before) [[likely]]
+            break;
+    }
+    return out;
+}
+
 template <class V>
 inline V seq_read(ChunkSync* sync, const V* element, std::size_t index, bool can_recover,
                   const std::string& chunk) {
     if constexpr (kWholeWord<V>) {
         return word_load(element);
+    } else if constexpr (std::is_default_constructible_v<V>) {
+        return seq_read_striped(sync, element, index, can_recover, chunk);
     } else {
-        StripeLine& stripe = stripe_for(sync, index);
-        // Copy straight into the result (one copy, not two): a torn copy is
-        // overwritten by the retry before anyone sees it.
         struct Bytes {
             alignas(V) unsigned char b[sizeof(V)];
         };
-        using Slot = std::conditional_t<std::is_default_constructible_v<V>, V, Bytes>;
-        Slot out;
-        for (;;) {
-            std::uint64_t before = stripe.word.load(std::memory_order_acquire);
-            if (before & 1u) [[unlikely]]
-                before = stripe_wait_even(sync, stripe, can_recover, index, chunk);
-            racy_copy(&out, element, sizeof(V));
-            std::atomic_thread_fence(std::memory_order_acquire);
-            if (stripe.word.load(std::memory_order_relaxed) == before) [[likely]] {
-                if constexpr (std::is_same_v<Slot, V>)
-                    return out;
-                else
-                    return std::bit_cast<V>(out);
-            }
-        }
+        return std::bit_cast<V>(seq_read_striped(sync, reinterpret_cast<const Bytes*>(element),
+                                                 index, can_recover, chunk));
     }
 }
 
