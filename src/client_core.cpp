@@ -2,8 +2,18 @@
 
 #include "names.hpp"
 
+#include <poll.h>
+
+#include <optional>
+
 namespace mmm::detail {
 namespace {
+
+Error error_of(const ReceivedFrame& reply) {
+    proto::Reader r(reply.body);
+    auto e = proto::decode_error(r);
+    return Error(e.code, e.chunk, e.message, e.hint);
+}
 
 bool is_idempotent(const proto::Request& request) {
     return !std::holds_alternative<proto::CreateRequest>(request) &&
@@ -58,11 +68,18 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
     try {
         send_all(fd_.get(), frame);
     } catch (const Error& e) {
+        if (e.code() != Errc::daemon_unavailable) throw;
+        throw_parting_notice();
         // Nothing reached a live daemon: safe to resend on a new connection.
-        if (e.code() != Errc::daemon_unavailable || fresh) throw;
+        if (fresh) throw;
         fd_.reset();
         ensure_connected();
-        send_all(fd_.get(), frame);
+        try {
+            send_all(fd_.get(), frame);
+        } catch (const Error& again) {
+            if (again.code() == Errc::daemon_unavailable) throw_parting_notice();
+            throw;
+        }
     }
     auto deadline = std::chrono::steady_clock::now() + options_.request_timeout + extra_wait;
     for (;;) {
@@ -79,16 +96,35 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
         if (reply.header.request_id != id && reply.header.request_id != 0) continue;
         auto type = static_cast<proto::MessageType>(reply.header.type);
         if (type == proto::MessageType::reply_error) {
-            proto::Reader r(reply.body);
-            auto e = proto::decode_error(r);
             if (reply.header.request_id == 0) fd_.reset();
-            throw Error(e.code, e.chunk, e.message, e.hint);
+            throw error_of(reply);
         }
         if (type != proto::MessageType::reply_ok) {
             fd_.reset();
             throw Error(Errc::protocol_error, {}, "unexpected reply type from mmmd");
         }
         return Reply{std::move(reply.body), std::move(reply.fds)};
+    }
+}
+
+void ClientCore::throw_parting_notice() {
+    if (!fd_) return;
+    pollfd p{fd_.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0 || (p.revents & POLLIN) == 0) return;
+    std::optional<Error> notice;
+    try {
+        // Already there, whole: mmmd sends a frame in one sendmsg.
+        ReceivedFrame frame = receive_frame(
+            fd_.get(), std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+        if (frame.header.request_id == 0 &&
+            static_cast<proto::MessageType>(frame.header.type) == proto::MessageType::reply_error)
+            notice = error_of(frame);
+    } catch (const Error&) {
+        // Not a readable notice: the failed send is the error to report.
+    }
+    if (notice) {
+        fd_.reset();
+        throw *notice;
     }
 }
 

@@ -42,6 +42,9 @@ class ClientCore {
     // call() with mutex_ held: one reconnect for idempotent requests.
     Reply call_locked(const proto::Request& request, std::chrono::milliseconds extra_wait);
     Reply call_once(const proto::Request& request, std::chrono::milliseconds extra_wait);
+    // After a failed send: throws the notice mmmd left on the connection before
+    // closing it (say, over the per-uid connection cap), if there is one.
+    void throw_parting_notice();
     void ensure_connected();
 
     ClientOptions options_;
