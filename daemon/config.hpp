@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ struct Config {
     Limits limits;
     std::uint32_t socket_mode = 0600;
     std::optional<gid_t> group;  // --group: socket group, runtime dir 0710
+    // --busy-poll-us: how long to look for the next request without sleeping.
+    std::chrono::microseconds busy_poll{50};
 };
 
 }  // namespace mmmd

@@ -2,6 +2,7 @@
 // directory and its instance lock, adopts the namespace's chunks, and serves.
 #include "config.hpp"
 #include "daemonize.hpp"
+#include "event_loop.hpp"
 #include "registry.hpp"
 #include "runtime_dir.hpp"
 #include "segment_store.hpp"
@@ -79,10 +80,17 @@ int parse(int argc, char** argv, Config& config) {
     app.add_option("--socket-mode", socket_mode, "permissions of the socket, in octal")
         ->capture_default_str();
     app.add_option("--group", group, "group of the socket; the runtime directory becomes 0710");
+    std::int64_t busy_poll_us = config.busy_poll.count();
+    app.add_option("--busy-poll-us", busy_poll_us,
+                   "after handling requests, look for the next one without sleeping for this "
+                   "many microseconds (0 = sleep at once: least CPU, slowest round trips)")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1000000}))
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
         config.socket_mode = parse_mode(socket_mode);
         if (!group.empty()) config.group = parse_group(group);
+        config.busy_poll = std::chrono::microseconds(busy_poll_us);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
@@ -134,7 +142,7 @@ int run(const Config& config, mmmd::Daemonizer& daemonizer) {
         spdlog::info("mmmd {} listening on {} (pid {}, namespace {})", MMM_VERSION, socket,
                      ::getpid(), name_space);
         daemonizer.ready();
-        io.run();
+        mmmd::run_event_loop(io, config.busy_poll);
     }
     spdlog::info("mmmd stopped");
     return 0;

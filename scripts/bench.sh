@@ -55,6 +55,7 @@ else
     "access_bench|--benchmark_repetitions=3 --benchmark_min_time=0.2 ${interleave[*]}"
     "wait_bench|--benchmark_repetitions=3 --benchmark_min_time=1 ${interleave[*]}"
     "control_bench|--benchmark_repetitions=3 --benchmark_min_time=0.5 ${interleave[*]}"
+    "control_bench_nopoll|--benchmark_repetitions=3 --benchmark_min_time=0.5 ${interleave[*]}"
     "bandwidth_bench|--benchmark_repetitions=3 ${interleave[*]}"
     "registry_bench|"
   )
@@ -72,9 +73,12 @@ for entry in "${runs[@]}"; do
   name=${entry%%|*}
   read -r -a flags <<<"${entry#*|}"
   bin="$build/bench/mmm_${name%_rt}"
+  bin=${bin%_nopoll}
   out="$results/$name.json"
   cmd=("$bin" "${common[@]}" "${flags[@]}" --benchmark_out="$out" --benchmark_out_format=json)
   [[ $name == *_rt ]] && cmd=(chrt -f 10 "${cmd[@]}")
+  # The control plane once more with mmmd and the client sleeping at once.
+  [[ $name == *_nopoll ]] && cmd=(env MMM_BENCH_NO_POLL=1 "${cmd[@]}")
   commands+=("${cmd[*]#"$root/"}")
   echo "== $name" >&2
   t0=$(date +%s)
@@ -114,6 +118,8 @@ for f in sorted(os.listdir(results)):
         continue
     context.setdefault("library_build_type", data.get("context", {}).get("library_build_type"))
     tag = "rt:" if f.endswith("_rt.json") else ""  # the SCHED_FIFO ping-pong run
+    if f.endswith("_nopoll.json"):
+        tag = "nopoll:"  # the control plane without busy polling
     for b in data.get("benchmarks", []):
         if b.get("run_type") == "aggregate":
             continue
@@ -230,12 +236,25 @@ if None not in (o99, r99, s99):
                  f"{fmt(o99/1e3)} vs {fmt(r99/1e3)} + {fmt(s99/1e3)} us",
                  f"{o99/(r99+s99):.2f}x", "-", "info"))
 
+o = metric("nopoll:BM_Open/mmm", "p50_ns")
+rtt = metric("nopoll:BM_Open/socket_rtt", "p50_ns")
+shm = metric("nopoll:BM_Open/shm_raw", "p50_ns")
+if None not in (o, rtt, shm):
+    rows.append(("same, p50, without polling (mmmd --busy-poll-us 0, reply_spin 0)",
+                 f"{fmt(o/1e3)} vs {fmt(rtt/1e3)} + {fmt(shm/1e3)} us",
+                 f"{o/(rtt+shm):.2f}x", "-", "info"))
+
 # 5. create + remove
 for procs in (1, 8):
     m = metric(f"BM_CreateRemove/mmm/procs:{procs}", "ops_per_s")
     r = metric(f"BM_CreateRemove/raw/procs:{procs}", "ops_per_s")
     ratio_row(f"create+remove, {procs} process{'es' if procs > 1 else ''}, vs raw shm (ops/s)",
               m, r, ">=", 0.5, f"{fmt(m)} vs {fmt(r)} ops/s")
+    m = metric(f"nopoll:BM_CreateRemove/mmm/procs:{procs}", "ops_per_s")
+    r = metric(f"nopoll:BM_CreateRemove/raw/procs:{procs}", "ops_per_s")
+    if m and r:
+        rows.append((f"same, {procs} process{'es' if procs > 1 else ''}, without polling",
+                     f"{fmt(m)} vs {fmt(r)} ops/s", f"{m/r:.2f}x", "-", "info"))
 
 # 6. fill
 for key, label in (("first_GBps", "first touch"), ("warm_GBps", "warm")):
@@ -293,19 +312,22 @@ if rt:
           ["variant", "p50", "p99", "mean", "samples/run"], body)
 
 body = []
-for v in ("mmm", "socket_rtt", "shm_raw", "mmmd_ping"):
-    n = f"BM_Open/{v}"
-    body.append((v, fmt(metric(n, "p50_ns") and metric(n, "p50_ns") / 1e3),
+for v in ("mmm", "socket_rtt", "shm_raw", "mmmd_ping", "nopoll:mmm", "nopoll:mmmd_ping"):
+    tag, _, bare = v.rpartition(":")
+    n = (tag + ":" if tag else "") + f"BM_Open/{bare}"
+    body.append((bare + (" (no polling)" if tag else ""), fmt(metric(n, "p50_ns") and metric(n, "p50_ns") / 1e3),
                  fmt(metric(n, "p99_ns") and metric(n, "p99_ns") / 1e3),
                  fmt(metric(n, "mean_ns") and metric(n, "mean_ns") / 1e3)))
 table("Open of an existing chunk (us per operation)", ["variant", "p50", "p99", "mean"], body)
 
 body = []
-for v in ("mmm", "raw"):
+for v in ("mmm", "raw", "nopoll:mmm"):
+    tag, _, bare = v.rpartition(":")
     for procs in (1, 8):
-        n = f"BM_CreateRemove/{v}/procs:{procs}"
+        n = (tag + ":" if tag else "") + f"BM_CreateRemove/{bare}/procs:{procs}"
         ops = metric(n, "ops_per_s")
-        body.append((v, str(procs), fmt(ops), fmt(ops and procs * 1e6 / ops, " us")))
+        body.append((bare + (" (no polling)" if tag else ""), str(procs), fmt(ops),
+                     fmt(ops and procs * 1e6 / ops, " us")))
 table("Create + remove", ["variant", "processes", "ops/s", "time/op per process"], body)
 
 body = []

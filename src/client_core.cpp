@@ -85,7 +85,7 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
     for (;;) {
         ReceivedFrame reply;
         try {
-            reply = receive_frame(fd_.get(), deadline);
+            reply = receive_frame(fd_.get(), deadline, options_.reply_spin);
         } catch (const Error& e) {
             // The stream is out of step after a timeout or a protocol error.
             fd_.reset();

@@ -3,6 +3,7 @@
 #include "system_error.hpp"
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -20,8 +21,26 @@ constexpr std::size_t kMaxFdsPerFrame = 4;
                 "mmmd went away; start it again (mmmd) and retry");
 }
 
+// Checks `fd` without sleeping until it is readable or `spin` has passed.
+// Sleeping in poll costs a wake-up when the reply comes, tens of microseconds
+// on a virtual machine, while mmmd usually answers within a few: so check
+// first, yielding the CPU between checks so that on a busy machine mmmd (or
+// anyone else runnable here) gets it instead of being kept waiting by the spin.
+bool readable_within(int fd, std::chrono::microseconds spin) {
+    if (spin.count() <= 0) return false;
+    const auto until = std::chrono::steady_clock::now() + spin;
+    do {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 0) > 0) return true;
+        ::sched_yield();
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
+}
+
 // Waits until `fd` is readable or the deadline passes.
-void wait_readable(int fd, std::chrono::steady_clock::time_point deadline) {
+void wait_readable(int fd, std::chrono::steady_clock::time_point deadline,
+                   std::chrono::microseconds spin) {
+    if (readable_within(fd, spin)) return;
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
@@ -41,11 +60,12 @@ void wait_readable(int fd, std::chrono::steady_clock::time_point deadline) {
 // for is not there yet, so trying first would cost an EAGAIN), and after a
 // read that found nothing. Bytes that are already there cost one recvmsg.
 void receive_exact(int fd, std::span<std::byte> out, std::vector<UniqueFd>& fds,
-                   std::chrono::steady_clock::time_point deadline, bool poll_first) {
+                   std::chrono::steady_clock::time_point deadline, bool poll_first,
+                   std::chrono::microseconds spin) {
     std::size_t got = 0;
     bool wait = poll_first;
     while (got < out.size()) {
-        if (wait) wait_readable(fd, deadline);
+        if (wait) wait_readable(fd, deadline, spin);
         iovec iov{out.data() + got, out.size() - got};
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerFrame)];
         msghdr msg{};
@@ -122,12 +142,13 @@ void send_all(int fd, std::span<const std::byte> bytes) {
 // Reads the header, then exactly the body it announces, never past the end of
 // the frame: ClientCore reads frames one after another from the stream and
 // keeps nothing between calls. mmmd sends a reply's header and body in one
-// sendmsg, so the common case is poll + recvmsg (header) + recvmsg (body),
-// or poll + recvmsg for a reply without a body.
-ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadline) {
+// sendmsg, so the common case is poll (a few, when spinning) + recvmsg
+// (header) + recvmsg (body), or poll + recvmsg for a reply without a body.
+ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadline,
+                            std::chrono::microseconds spin) {
     ReceivedFrame frame;
     std::array<std::byte, proto::kFrameHeaderBytes> head{};
-    receive_exact(fd, head, frame.fds, deadline, /*poll_first=*/true);
+    receive_exact(fd, head, frame.fds, deadline, /*poll_first=*/true, spin);
     frame.header = proto::decode_frame_header(head);
     if (frame.header.magic != proto::kFrameMagic)
         throw Error(Errc::protocol_error, {}, "mmmd answered with a frame of bad magic",
@@ -140,7 +161,7 @@ ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadli
     if (frame.header.body_bytes > proto::kMaxReplyBody)
         throw Error(Errc::protocol_error, {}, "mmmd sent an oversized reply");
     frame.body.resize(frame.header.body_bytes);
-    receive_exact(fd, frame.body, frame.fds, deadline, /*poll_first=*/false);
+    receive_exact(fd, frame.body, frame.fds, deadline, /*poll_first=*/false, spin);
     return frame;
 }
 

@@ -26,8 +26,10 @@ struct ReceivedFrame {
 // Sends all bytes (MSG_NOSIGNAL); throws daemon_unavailable on a closed peer.
 void send_all(int fd, std::span<const std::byte> bytes);
 // Receives one whole frame before `deadline`; throws timeout / daemon_unavailable /
-// protocol_error (bad magic, version or oversize body).
-ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadline);
+// protocol_error (bad magic, version or oversize body). Checks for the reply
+// without sleeping for up to `spin` first (ClientOptions::reply_spin).
+ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadline,
+                            std::chrono::microseconds spin = std::chrono::microseconds(0));
 
 // Non-blocking send of bytes with an optional descriptor attached to the first
 // byte; returns bytes sent, 0 on EAGAIN, -1 on a dead peer. For the daemon.

@@ -87,6 +87,14 @@ bool quick() {
     return q;
 }
 
+bool no_poll() {
+    static const bool n = [] {
+        const char* v = std::getenv("MMM_BENCH_NO_POLL");
+        return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+    }();
+    return n;
+}
+
 std::size_t pick(std::size_t full, std::size_t small) {
     return quick() ? small : full;
 }
@@ -97,6 +105,7 @@ mmm::ClientOptions Daemon::client_options() const {
     mmm::ClientOptions o;
     o.runtime_dir = dir_;
     o.request_timeout = std::chrono::milliseconds(60000);
+    if (no_poll()) o.reply_spin = std::chrono::microseconds(0);
     return o;
 }
 
@@ -114,9 +123,11 @@ void Daemon::start() {
     if (pid == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (::getppid() != parent) ::_exit(126);
-        const char* argv[] = {MMM_BENCH_MMMD, "--foreground", "--runtime-dir", dir_.c_str(),
-                              "--log-level",  "warn",         nullptr};
-        ::execv(MMM_BENCH_MMMD, const_cast<char* const*>(argv));
+        std::vector<const char*> argv = {MMM_BENCH_MMMD, "--foreground", "--runtime-dir",
+                                         dir_.c_str(),   "--log-level",  "warn"};
+        if (no_poll()) argv.insert(argv.end(), {"--busy-poll-us", "0"});
+        argv.push_back(nullptr);
+        ::execv(MMM_BENCH_MMMD, const_cast<char* const*>(argv.data()));
         std::fprintf(stderr, "exec %s: %s\n", MMM_BENCH_MMMD, std::strerror(errno));
         ::_exit(127);
     }

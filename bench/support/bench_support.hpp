@@ -25,6 +25,9 @@ using Clock = std::chrono::steady_clock;
 
 // MMM_BENCH_QUICK=1 (set by the ctests): tiny sizes, so a run takes seconds.
 bool quick();
+// MMM_BENCH_NO_POLL=1: mmmd --busy-poll-us 0 and ClientOptions::reply_spin 0,
+// so that the control-plane costs can be shown without polling too.
+bool no_poll();
 // `full` normally, `small` in quick mode.
 std::size_t pick(std::size_t full, std::size_t small);
 
