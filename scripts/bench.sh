@@ -228,21 +228,15 @@ shm = metric("BM_Open/shm_raw", "p50_ns")
 base = rtt + shm if rtt is not None and shm is not None else None
 ratio_row("open<T> of an existing chunk vs socket RTT + shm_open/fstat/mmap (p50)", o, base, "<=",
           1.3, f"{fmt(o and o/1e3)} vs {fmt(rtt and rtt/1e3)} + {fmt(shm and shm/1e3)} us")
-o99 = metric("BM_Open/mmm", "p99_ns")
-r99 = metric("BM_Open/socket_rtt", "p99_ns")
-s99 = metric("BM_Open/shm_raw", "p99_ns")
-if None not in (o99, r99, s99):
-    rows.append(("open<T>, p99 (reported, no target)",
-                 f"{fmt(o99/1e3)} vs {fmt(r99/1e3)} + {fmt(s99/1e3)} us",
-                 f"{o99/(r99+s99):.2f}x", "-", "info"))
+def open_info_row(what, tag, q):
+    o, rtt, shm = (metric(f"{tag}BM_Open/{v}", q) for v in ("mmm", "socket_rtt", "shm_raw"))
+    if None not in (o, rtt, shm):
+        rows.append((what, f"{fmt(o/1e3)} vs {fmt(rtt/1e3)} + {fmt(shm/1e3)} us",
+                     f"{o/(rtt+shm):.2f}x", "-", "info"))
 
-o = metric("nopoll:BM_Open/mmm", "p50_ns")
-rtt = metric("nopoll:BM_Open/socket_rtt", "p50_ns")
-shm = metric("nopoll:BM_Open/shm_raw", "p50_ns")
-if None not in (o, rtt, shm):
-    rows.append(("same, p50, without polling (mmmd --busy-poll-us 0, reply_spin 0)",
-                 f"{fmt(o/1e3)} vs {fmt(rtt/1e3)} + {fmt(shm/1e3)} us",
-                 f"{o/(rtt+shm):.2f}x", "-", "info"))
+open_info_row("open<T>, p99 (reported, no target)", "", "p99_ns")
+open_info_row("same, p50, without polling (mmmd --busy-poll-us 0, reply_spin 0)", "nopoll:",
+              "p50_ns")
 
 # 5. create + remove
 for procs in (1, 8):
