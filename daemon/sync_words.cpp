@@ -6,8 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <string>
 
 namespace mmmd {
 std::uint32_t read_sync_word(int segment_fd, std::size_t offset, const std::string& chunk) {
@@ -32,13 +30,9 @@ void write_sync_word(int segment_fd, std::size_t offset, std::uint32_t value,
 
 bool lease_holder_alive(std::uint32_t pid) {
     if (!mmm::detail::pid_alive(pid)) return false;
-    // A zombie has already unmapped everything: it writes no more.
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) return true;  // no procfs: trust kill()
-    auto comm_end = line.rfind(')');
-    if (comm_end == std::string::npos || comm_end + 2 >= line.size()) return true;
-    char state = line[comm_end + 2];
+    // A zombie has already unmapped everything: it writes no more. Without
+    // procfs ('?') kill() is all there is to go by.
+    const char state = mmm::detail::process_state(pid);
     return state != 'Z' && state != 'X';
 }
 

@@ -65,21 +65,23 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
     ensure_connected();
     std::uint32_t id = next_id_++;
     auto frame = proto::encode_request(request, id);
-    try {
-        send_all(fd_.get(), frame);
-    } catch (const Error& e) {
-        if (e.code() != Errc::daemon_unavailable) throw;
-        throw_parting_notice();
-        // Nothing reached a live daemon: safe to resend on a new connection.
-        if (fresh) throw;
-        fd_.reset();
-        ensure_connected();
+    // A connection mmmd closed may still hold its reason (a notice): report that.
+    auto send = [&] {
         try {
             send_all(fd_.get(), frame);
-        } catch (const Error& again) {
-            if (again.code() == Errc::daemon_unavailable) throw_parting_notice();
+        } catch (const Error& e) {
+            if (e.code() == Errc::daemon_unavailable) throw_parting_notice();
             throw;
         }
+    };
+    try {
+        send();
+    } catch (const Error& e) {
+        // Nothing reached a live daemon: safe to resend on a new connection.
+        if (e.code() != Errc::daemon_unavailable || fresh) throw;
+        fd_.reset();
+        ensure_connected();
+        send();
     }
     auto deadline = std::chrono::steady_clock::now() + options_.request_timeout + extra_wait;
     for (;;) {

@@ -4,6 +4,7 @@
 // but speed.
 #include "daemon_test.hpp"
 #include "error_of.hpp"
+#include "pid_alive.hpp"
 #include "temp_dir.hpp"
 #include "test_paths.hpp"
 
@@ -13,8 +14,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -22,17 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using mmm::Errc;
-
-// The state letter of /proc/<pid>/stat ('R' running, 'S' sleeping, ...).
-char process_state(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(in, line);
-    auto close_paren = line.rfind(')');
-    return close_paren == std::string::npos || close_paren + 2 >= line.size()
-               ? '?'
-               : line[close_paren + 2];
-}
+using mmm::detail::process_state;
 
 // True once `pid` is seen asleep in `checks` consecutive looks, before the
 // deadline. A daemon that kept polling would be running (R) at every look.

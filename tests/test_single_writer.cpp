@@ -5,6 +5,7 @@
 // and a restarted mmmd still refuses a second writer while the holder lives.
 #include "daemon_test.hpp"
 #include "error_of.hpp"
+#include "pid_alive.hpp"
 #include "shared_types.hpp"
 
 #include <mmm/mmm.hpp>
@@ -191,6 +192,23 @@ TEST_F(SingleWriterTest, ADeadHolderLosesTheLease) {
     auto mine = open_writable_within("orphaned", 10s);
     ASSERT_TRUE(mine.has_value()) << "the lease of a killed holder was never released";
     EXPECT_EQ(client().info("orphaned").writer_pid, ::getpid());
+}
+
+// Killed but not yet reaped by its parent: the pid still answers kill(0), yet
+// the process has unmapped everything and writes no more.
+TEST_F(SingleWriterTest, AKilledHolderLosesTheLeaseBeforeItIsReaped) {
+    (void)client().create<Coordinate>("unreaped", 2, single_writer());
+    auto holder = start_leaser("unreaped");
+    ASSERT_EQ(holder.read_line(10s), "leased") << holder.out();
+    const auto pid = static_cast<std::uint32_t>(holder.pid());
+    holder.kill(SIGKILL);
+    ASSERT_TRUE(eventually([&] { return mmm::detail::process_state(pid) == 'Z'; }, 10s))
+        << "state " << mmm::detail::process_state(pid);
+
+    auto mine = open_writable_within("unreaped", 10s);
+    ASSERT_TRUE(mine.has_value()) << "a zombie kept the write lease";
+    EXPECT_EQ(client().info("unreaped").writer_pid, ::getpid());
+    EXPECT_TRUE(holder.wait_for_exit(10s).signaled(SIGKILL));
 }
 
 TEST_F(SingleWriterTest, ARestartedDaemonStillRefusesASecondWriter) {
