@@ -1,6 +1,7 @@
 // Registry operations on behalf of clients: create, open, close, remove, list, info.
 #include "registry.hpp"
 
+#include "memory_reservation.hpp"
 #include "names.hpp"
 #include "sync_words.hpp"
 #include "system_error.hpp"
@@ -9,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <algorithm>
@@ -190,7 +192,10 @@ Registry::Granted Registry::create(ConnId conn, const Peer& peer, const proto::C
     check_quota(req.name, *bytes);
 
     HeaderSnapshot h = header_for(req, type, peer, *bytes);
-    auto created = store_.create(req.name, h);
+    const bool by_creator = *bytes >= detail::kClientReserveMinBytes;
+    auto created = store_.create(
+        req.name, h,
+        by_creator ? SegmentStore::Reservation::by_creator : SegmentStore::Reservation::by_mmmd);
     h.checksum = detail::header_checksum(h);
 
     Entry entry;
@@ -201,15 +206,19 @@ Registry::Granted Registry::create(ConnId conn, const Peer& peer, const proto::C
     entry.file_uid = daemon_uid_;
     entry.file_mode = 0600;
     entry.attached.push_back({conn, {peer.pid, peer.uid, true}});
+    if (by_creator) {
+        entry.state = ChunkState::creating;
+        entry.reserver = conn;
+    }
     if (req.single_writer)
         entry.lease_pid = static_cast<std::uint32_t>(peer.pid);  // the header says so already
     if (req.lifetime == mmm::Lifetime::session) entry.session_owner = conn;
     ++opens_[conn];
     insert(req.name, std::move(entry));
 
-    spdlog::info("created '{}': {} x {} ({} bytes, mode {}, {}) by uid {} pid {}", req.name,
+    spdlog::info("created '{}': {} x {} ({} bytes, mode {}, {}) by uid {} pid {}{}", req.name,
                  req.count, type.name, *bytes, octal(req.mode), mmm::to_string(req.lifetime),
-                 peer.uid, peer.pid);
+                 peer.uid, peer.pid, by_creator ? "; its creator reserves the memory" : "");
     return {info_of(req.name, entries_.at(req.name)), std::move(created.fd)};
 }
 
@@ -224,6 +233,13 @@ std::optional<Registry::Granted> Registry::open(ConnId conn, const Peer& peer,
         throw Error(Errc::corrupt_header, req.name, "the chunk is quarantined: " + e.problem,
                     "its segment failed validation when mmmd adopted it; remove it "
                     "(mmmctl delete) and re-create it");
+    if (e.state == ChunkState::creating) {
+        if (req.wait_ms != 0) return std::nullopt;  // served when its creator commits it
+        throw Error(
+            Errc::not_found, req.name,
+            "chunk '" + req.name + "' is still being created: its creator is reserving its memory",
+            "open with OpenOptions::wait to wait until it is ready");
+    }
     check_access(peer, req.name, e.header, req.writable);
     if (req.type.size != 0) check_same_type(req.name, e.header, canonical(req.type));
     if (opens_of(conn) >= limits_.max_open_per_connection)
@@ -257,6 +273,33 @@ void Registry::close(ConnId conn, const proto::CloseRequest& req) {
     attached.erase(found);
     if (auto o = opens_.find(conn); o != opens_.end() && --o->second == 0) opens_.erase(o);
     settle_lease(it->first, it->second);
+}
+
+void Registry::commit(ConnId conn, const proto::CommitRequest& req) {
+    auto it = entries_.find(req.name);
+    if (it == entries_.end() || it->second.header.generation != req.generation)
+        throw Error(Errc::not_found, req.name,
+                    "the chunk was removed while its creator reserved its memory",
+                    "create it again");
+    Entry& e = it->second;
+    if (e.state != ChunkState::creating || e.reserver != conn)
+        throw Error(Errc::invalid_argument, req.name,
+                    "the chunk is not waiting for this connection to reserve its memory");
+    auto fd = store_.open(e.segment, true, e.id);
+    // The promise of create (a full /dev/shm is an error now, never a SIGBUS
+    // later) rests on the creator: check that it kept it.
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) detail::throw_errno("fstat of the segment", errno, req.name);
+    const auto reserved = static_cast<std::uint64_t>(st.st_blocks) * 512;
+    if (reserved < e.segment_bytes)
+        throw Error(Errc::invalid_argument, req.name,
+                    "commit before reservation: " + std::to_string(reserved) + " of " +
+                        std::to_string(e.segment_bytes) + " bytes are reserved",
+                    "posix_fallocate the whole descriptor before committing");
+    store_.publish(fd.get(), req.name);
+    e.state = ChunkState::ready;
+    e.reserver.reset();
+    spdlog::debug("'{}' is ready: its creator reserved {} bytes", req.name, e.segment_bytes);
 }
 
 bool Registry::single_writer(const Entry& e) {
@@ -403,6 +446,11 @@ void Registry::connection_closed(ConnId conn) {
     for (auto it = entries_.begin(); it != entries_.end();) {
         auto next = std::next(it);
         Entry& e = it->second;
+        if (e.reserver == conn) {
+            erase(it, "its creator left before reserving its memory");
+            it = next;
+            continue;
+        }
         bool had = std::erase_if(e.attached, [&](const Attached& a) { return a.conn == conn; }) > 0;
         if (auto w = e.watches.find(conn); w != e.watches.end()) {
             std::uint32_t count = w->second;

@@ -45,6 +45,8 @@ class Registry {
     // nullopt when no chunk has that name (the caller may wait for one).
     std::optional<Granted> open(ConnId conn, const Peer& peer, const mmm::proto::OpenRequest& req);
     void close(ConnId conn, const mmm::proto::CloseRequest& req);
+    // The creator of a `creating` chunk reserved its memory: publishes it ready.
+    void commit(ConnId conn, const mmm::proto::CommitRequest& req);
     // generation 0: whatever chunk has the name now.
     void remove(const Peer& peer, const std::string& name, std::uint64_t generation = 0);
     mmm::proto::ListReply list(const Peer& peer, const mmm::proto::ListRequest& req) const;
@@ -84,6 +86,7 @@ class Registry {
         std::uint32_t file_mode = 0;
         std::vector<Attached> attached;
         std::optional<ConnId> session_owner;  // deleted when this connection closes
+        std::optional<ConnId> reserver;  // state creating: the creator that reserves its memory
         std::uint32_t lease_pid = 0;          // single-writer: the write lease holder as last seen
         std::map<ConnId, std::uint32_t> watches;  // read-only waiters counted in sync.watchers
         std::uint32_t stale_watchers = 0;  // counted by an earlier mmmd; uncounted on unwatch

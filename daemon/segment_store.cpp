@@ -1,5 +1,6 @@
 #include "segment_store.hpp"
 
+#include "memory_reservation.hpp"
 #include "names.hpp"
 #include "system_error.hpp"
 
@@ -77,20 +78,6 @@ void read_at(int fd, void* data, std::size_t bytes, off_t offset, const std::str
     }
 }
 
-void reserve(int fd, std::uint64_t bytes, const std::string& chunk) {
-    int err = 0;
-    do {
-        err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
-    } while (err == EINTR);
-    if (err == ENOSPC || err == EFBIG)
-        throw Error(
-            Errc::no_space, chunk,
-            "/dev/shm has no room for the " + std::to_string(bytes) + " bytes this chunk needs",
-            "free memory in /dev/shm (df -h /dev/shm), remove unused chunks, or "
-            "create a smaller chunk");
-    if (err != 0) mmm::detail::throw_errno("posix_fallocate of the segment", err, chunk);
-}
-
 // Removes a half-made segment unless disarmed: a failed create leaves nothing behind.
 struct UnlinkGuard {
     const std::string& segment;
@@ -164,7 +151,8 @@ std::string SegmentStore::segment_for(std::string_view chunk) const {
 }
 
 SegmentStore::Created SegmentStore::create(const std::string& chunk,
-                                           const mmm::detail::HeaderSnapshot& fixed) {
+                                           const mmm::detail::HeaderSnapshot& fixed,
+                                           Reservation reservation) {
     const std::string segment = segment_for(chunk);
     // 0600 given to shm_open itself: only mmmd opens segments by name, clients
     // get descriptors from it.
@@ -183,8 +171,10 @@ SegmentStore::Created SegmentStore::create(const std::string& chunk,
     UnlinkGuard guard{segment};
     crash_point("create:after_open");
     // posix_fallocate both sizes the file and reserves its memory (no
-    // ftruncate); the pages it reserves read as zero.
-    reserve(fd.get(), fixed.segment_bytes, chunk);
+    // ftruncate); the pages it reserves read as zero. A segment the creator
+    // reserves is only sized here (sparse, reads as zero too).
+    if (reservation == Reservation::by_mmmd)
+        mmm::detail::reserve_memory(fd.get(), fixed.segment_bytes, chunk);
     struct stat st = stat_of(fd.get(), chunk);
     if (static_cast<std::uint64_t>(st.st_size) != fixed.segment_bytes &&
         ::ftruncate(fd.get(), static_cast<off_t>(fixed.segment_bytes)) != 0)
@@ -202,11 +192,15 @@ SegmentStore::Created SegmentStore::create(const std::string& chunk,
     crash_point("create:after_header");
     // Published last, by a write of its own: until now an interrupted create
     // reads as all zero or "creating" and is reclaimed at the next start.
-    const auto ready = static_cast<std::uint32_t>(mmm::ChunkState::ready);
-    write_at(fd.get(), &ready, sizeof ready, static_cast<off_t>(mmm::detail::kStateOffset), chunk);
-    crash_point("create:after_ready");
+    if (reservation == Reservation::by_mmmd) publish(fd.get(), chunk);
     guard.armed = false;
     return Created{std::move(fd), id_of(st)};
+}
+
+void SegmentStore::publish(int fd, const std::string& chunk) const {
+    const auto ready = static_cast<std::uint32_t>(mmm::ChunkState::ready);
+    write_at(fd, &ready, sizeof ready, static_cast<off_t>(mmm::detail::kStateOffset), chunk);
+    crash_point("create:after_ready");
 }
 
 UniqueFd SegmentStore::open(const std::string& segment, bool writable, SegmentId expect) const {

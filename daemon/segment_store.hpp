@@ -1,5 +1,5 @@
 // The chunk segments of one namespace in /dev/shm: the only code of mmmd that
-// touches shared memory. Creates them (fully reserved, header published last),
+// touches shared memory. Creates them (reserved, header published last),
 // opens descriptors to hand to clients, marks them deleted, and lists them.
 #pragma once
 
@@ -48,10 +48,16 @@ class SegmentStore {
         mmm::detail::UniqueFd fd;  // O_RDWR, for the creator
         SegmentId id;
     };
-    // Creates, reserves and initialises the segment, then publishes it ready.
-    // Never leaves a partial segment behind. Throws mmm::Error (already_exists,
-    // no_space, io_error).
-    Created create(const std::string& chunk, const mmm::detail::HeaderSnapshot& fixed);
+    // Who reserves the segment's memory (mmm::detail::kClientReserveMinBytes).
+    enum class Reservation { by_mmmd, by_creator };
+    // Creates, sizes and initialises the segment. by_mmmd: also reserves its
+    // memory and publishes it ready; by_creator: leaves it `creating` until
+    // publish(). Never leaves a partial segment behind. Throws mmm::Error
+    // (already_exists, no_space, io_error).
+    Created create(const std::string& chunk, const mmm::detail::HeaderSnapshot& fixed,
+                   Reservation reservation);
+    // Stores state = ready in the header of a segment created `creating`.
+    void publish(int fd, const std::string& chunk) const;
 
     // A new descriptor on the segment, read-only or read-write. Throws
     // Errc::not_found when the segment is gone or was replaced.

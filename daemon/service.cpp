@@ -111,14 +111,20 @@ void Service::dispatch(const Conn& conn, std::uint32_t id, const proto::Request&
                 conn->send(ok(id));
             },
             [&](const proto::UnwatchRequest& r) { registry_.unwatch(conn->id(), r); },
+            [&](const proto::CommitRequest& r) {
+                registry_.commit(conn->id(), r);
+                conn->send(ok(id));
+                serve_waiters(r.name);
+            },
         },
         request);
 }
 
 void Service::create(const Conn& conn, std::uint32_t id, const proto::CreateRequest& req) {
     auto granted = registry_.create(conn->id(), conn->peer(), req);
+    const bool ready = granted.info.state == mmm::ChunkState::ready;
     conn->send(ok_info(id, granted.info), std::move(granted.fd));
-    serve_waiters(req.name);
+    if (ready) serve_waiters(req.name);  // else when its creator commits it
 }
 
 void Service::open(const Conn& conn, std::uint32_t id, const proto::OpenRequest& req) {

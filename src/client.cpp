@@ -2,6 +2,7 @@
 
 #include "chunk_header.hpp"
 #include "client_core.hpp"
+#include "memory_reservation.hpp"
 #include "names.hpp"
 #include "system_error.hpp"
 
@@ -88,6 +89,25 @@ std::unique_ptr<detail::MappedChunk> map_chunk(std::shared_ptr<detail::ClientCor
         h.element_size, writable, (h.flags & detail::kFlagSingleWriter) != 0);
 }
 
+// mmmd left a large chunk `creating` for us to reserve its memory on this CPU
+// (detail::kClientReserveMinBytes); nobody else can open it until we commit.
+void reserve_and_commit(detail::ClientCore& core, const ChunkInfo& info,
+                        const detail::Reply& reply) {
+    if (reply.fds.empty())
+        throw Error(Errc::protocol_error, info.name, "mmmd answered without a descriptor");
+    try {
+        detail::reserve_memory(reply.fds.front().get(), info.segment_bytes, info.name);
+    } catch (const Error&) {
+        try {
+            core.call(proto::RemoveRequest{info.name, info.generation});
+        } catch (const Error&) {
+            // mmmd also deletes it when this connection closes or at its next start.
+        }
+        throw;
+    }
+    core.call(proto::CommitRequest{info.name, info.generation});
+}
+
 }  // namespace
 
 Client::Client() : Client(ClientOptions{}) {}
@@ -120,6 +140,9 @@ std::unique_ptr<detail::MappedChunk> Client::create_mapped(std::string_view name
     proto::CreateRequest request{std::string(name), descriptor_of(type), count,
                                  options.mode,      options.lifetime,    options.single_writer};
     auto reply = core_->call(request);
+    proto::Reader r(reply.body);
+    if (ChunkInfo info = proto::decode_info(r); info.state == ChunkState::creating)
+        reserve_and_commit(*core_, info, reply);
     return map_chunk(core_, std::move(reply), type, true, options.populate);
 }
 

@@ -16,8 +16,10 @@ Error error_of(const ReceivedFrame& reply) {
 }
 
 bool is_idempotent(const proto::Request& request) {
+    // A commit only counts on the connection that created the chunk.
     return !std::holds_alternative<proto::CreateRequest>(request) &&
-           !std::holds_alternative<proto::RemoveRequest>(request);
+           !std::holds_alternative<proto::RemoveRequest>(request) &&
+           !std::holds_alternative<proto::CommitRequest>(request);
 }
 
 }  // namespace

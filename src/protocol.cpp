@@ -92,9 +92,9 @@ Overloaded(F...) -> Overloaded<F...>;
 
 MessageType type_of(const Request& request) {
     static constexpr MessageType kTypes[] = {
-        MessageType::create, MessageType::open,    MessageType::close, MessageType::remove,
-        MessageType::list,   MessageType::info,    MessageType::stats, MessageType::ping,
-        MessageType::watch,  MessageType::unwatch,
+        MessageType::create, MessageType::open,    MessageType::close,  MessageType::remove,
+        MessageType::list,   MessageType::info,    MessageType::stats,  MessageType::ping,
+        MessageType::watch,  MessageType::unwatch, MessageType::commit,
     };
     static_assert(std::size(kTypes) == std::variant_size_v<Request>);
     return kTypes[request.index()];
@@ -137,6 +137,10 @@ void write_body(Writer& w, const Request& request) {
                        w.u64(x.generation);
                    },
                    [&](const UnwatchRequest& x) {
+                       w.str(x.name);
+                       w.u64(x.generation);
+                   },
+                   [&](const CommitRequest& x) {
                        w.str(x.name);
                        w.u64(x.generation);
                    },
@@ -209,6 +213,12 @@ Request read_body(MessageType type, Reader& r) {
             x.generation = r.u64();
             return x;
         }
+        case MessageType::commit: {
+            CommitRequest x;
+            x.name = r.str();
+            x.generation = r.u64();
+            return x;
+        }
         default:
             break;
     }
@@ -246,7 +256,7 @@ std::string check_request_header(const FrameHeader& h) {
         return "request body of " + std::to_string(h.body_bytes) + " bytes exceeds the limit of " +
                std::to_string(kMaxRequestBody);
     if (h.type < static_cast<std::uint16_t>(MessageType::create) ||
-        h.type > static_cast<std::uint16_t>(MessageType::unwatch))
+        h.type > static_cast<std::uint16_t>(MessageType::commit))
         return "unknown request type " + std::to_string(h.type);
     return {};
 }

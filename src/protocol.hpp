@@ -22,7 +22,8 @@
 namespace mmm::proto {
 
 inline constexpr std::uint32_t kFrameMagic = 0x504d4d4d;  // "MMMP"
-inline constexpr std::uint16_t kProtocolVersion = 2;
+// 3: create of a large chunk leaves it `creating` until its creator commits it.
+inline constexpr std::uint16_t kProtocolVersion = 3;
 inline constexpr std::uint32_t kMaxRequestBody = 64 * 1024;
 inline constexpr std::uint32_t kMaxReplyBody = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxString = 4096;
@@ -39,6 +40,7 @@ enum class MessageType : std::uint16_t {
     ping = 8,
     watch = 9,             // a read-only waiter is about to sleep: count it in sync.watchers
     unwatch = 10,          // one-way: no reply
+    commit = 11,           // the creator reserved a `creating` chunk's memory: publish it
     reply_ok = 0x8000,     // body depends on the request
     reply_error = 0x8001,  // body: ErrorReply
 };
@@ -109,8 +111,16 @@ struct UnwatchRequest {
     std::uint64_t generation = 0;
 };
 
-using Request = std::variant<CreateRequest, OpenRequest, CloseRequest, RemoveRequest, ListRequest,
-                             InfoRequest, StatsRequest, PingRequest, WatchRequest, UnwatchRequest>;
+// Sent by the creator of a chunk that create answered in state `creating`,
+// once it has reserved the chunk's memory (posix_fallocate on the descriptor).
+struct CommitRequest {
+    std::string name;
+    std::uint64_t generation = 0;
+};
+
+using Request =
+    std::variant<CreateRequest, OpenRequest, CloseRequest, RemoveRequest, ListRequest, InfoRequest,
+                 StatsRequest, PingRequest, WatchRequest, UnwatchRequest, CommitRequest>;
 
 // Requests that get no reply.
 inline bool is_one_way(MessageType type) {

@@ -200,8 +200,8 @@ TEST_F(MalformedRequestsTest, BodyCutShortOrWithTrailingBytes) {
 TEST_F(MalformedRequestsTest, UnknownMessageType) {
     auto raw = connect();
     std::uint32_t id = 30;
-    // The first number past the last request type (9 became watch in protocol 2).
-    const auto first_unknown = static_cast<std::uint16_t>(type_u16(MessageType::unwatch) + 1);
+    // The first number past the last request type (11 became commit in protocol 3).
+    const auto first_unknown = static_cast<std::uint16_t>(type_u16(MessageType::commit) + 1);
     for (std::uint16_t type :
          {std::uint16_t{0}, first_unknown, std::uint16_t{0x1234}, type_u16(MessageType::reply_ok),
           type_u16(MessageType::reply_error), std::uint16_t{0xffff}}) {

@@ -1,0 +1,217 @@
+// Large chunks are reserved by their creator (protocol 3): mmmd answers the
+// create with the chunk in state `creating`, the creating client
+// posix_fallocates the descriptor on its own CPU and commits; until then
+// nobody can open the chunk, and a creator that leaves first leaves nothing.
+// The raw-socket creator here plays a client that stops between the steps.
+#include "daemon_test.hpp"
+#include "error_of.hpp"
+#include "raw_socket.hpp"
+#include "shm_segments.hpp"
+
+#include "memory_reservation.hpp"
+#include "protocol.hpp"
+
+#include <mmm/mmm.hpp>
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <thread>
+
+namespace {
+
+using mmm::test::DaemonTest;
+using mmm::test::RawSocket;
+using mmm::test::Received;
+using namespace std::chrono_literals;
+namespace proto = mmm::proto;
+
+// 8 MiB of elements: well above the size from which the creator reserves.
+constexpr std::size_t kLargeCount = std::size_t{1} << 20;
+static_assert(kLargeCount * sizeof(std::uint64_t) >= mmm::detail::kClientReserveMinBytes);
+
+struct FileSpace {
+    std::uint64_t size = 0;
+    std::uint64_t allocated = 0;
+};
+
+FileSpace space_of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return {};
+    return {static_cast<std::uint64_t>(st.st_size), static_cast<std::uint64_t>(st.st_blocks) * 512};
+}
+
+class CreateReservationTest : public DaemonTest {
+  protected:
+    std::unique_ptr<RawSocket> connect() {
+        return std::make_unique<RawSocket>(daemon().socket_path());
+    }
+
+    std::string path_of(const std::string& chunk) const {
+        return mmm::test::segment_path(name_space(), chunk);
+    }
+
+    // A create sent by hand: the reply's ChunkInfo (its descriptor is dropped).
+    mmm::ChunkInfo raw_create(RawSocket& raw, const std::string& name, std::uint32_t id) {
+        const auto t = mmm::detail::element_type_of<std::uint64_t>();
+        proto::CreateRequest req{name, {t.name, t.fingerprint, t.size, t.align}, kLargeCount};
+        EXPECT_TRUE(raw.send(proto::encode_request(req, id)));
+        Received reply = raw.receive(10s);
+        EXPECT_TRUE(reply.is_ok_frame()) << reply.describe();
+        if (!reply.is_ok_frame()) return {};
+        proto::Reader r(reply.body);
+        return proto::decode_info(r);
+    }
+
+    Received call(RawSocket& raw, const proto::Request& request, std::uint32_t id) {
+        EXPECT_TRUE(raw.send(proto::encode_request(request, id)));
+        Received reply = raw.receive(10s);
+        EXPECT_EQ(reply.header.request_id, id) << reply.describe();
+        return reply;
+    }
+
+    // Reserves a segment's memory through its /dev/shm path, as the creator
+    // would through its descriptor (this test runs as mmmd's user).
+    void reserve_by_path(const std::string& chunk) {
+        int fd = ::open(path_of(chunk).c_str(), O_RDWR | O_CLOEXEC);
+        ASSERT_GE(fd, 0) << path_of(chunk);
+        ASSERT_EQ(::posix_fallocate(fd, 0, static_cast<off_t>(space_of(path_of(chunk)).size)), 0);
+        ::close(fd);
+    }
+
+    // Waits (bounded) until the chunk's segment is gone from /dev/shm.
+    bool segment_vanishes(const std::string& chunk) const {
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (segment_exists(chunk)) {
+            if (std::chrono::steady_clock::now() > deadline) return false;
+            std::this_thread::yield();
+        }
+        return true;
+    }
+};
+
+TEST_F(CreateReservationTest, LargeChunkIsReservedByItsCreatorAndReadyAtOnce) {
+    auto big = client().create<std::uint64_t>("big", kLargeCount);
+    auto small = client().create<std::uint64_t>("small", 512);
+    for (const char* name : {"big", "small"}) {
+        SCOPED_TRACE(name);
+        EXPECT_EQ(client().info(name).state, mmm::ChunkState::ready);
+        FileSpace space = space_of(path_of(name));
+        EXPECT_GT(space.size, 0u);
+        EXPECT_GE(space.allocated, space.size) << "not all of the segment is reserved";
+    }
+    EXPECT_GE(client().info("big").segment_bytes, mmm::detail::kClientReserveMinBytes);
+    EXPECT_LT(client().info("small").segment_bytes, mmm::detail::kClientReserveMinBytes);
+
+    // Zero-filled, and another connection sees the creator's writes.
+    auto all = big.span();
+    EXPECT_EQ(std::accumulate(all.begin(), all.end(), std::uint64_t{0}), 0u);
+    big.write(kLargeCount - 1, 42);
+    auto other = new_client().open<const std::uint64_t>("big");
+    EXPECT_EQ(other.read(kLargeCount - 1), 42u);
+}
+
+TEST_F(CreateReservationTest, ChunkIsInvisibleToOpenUntilItsCreatorCommits) {
+    auto creator = connect();
+    mmm::ChunkInfo info = raw_create(*creator, "pending", 1);
+    ASSERT_EQ(info.state, mmm::ChunkState::creating);
+    ASSERT_NE(info.generation, 0u);
+
+    // Opening now fails, and says why; list and info show the state.
+    auto error = mmm::test::thrown([&] { client().open<std::uint64_t>("pending"); });
+    ASSERT_TRUE(error.has_value());
+    EXPECT_EQ(error->code(), mmm::Errc::not_found);
+    EXPECT_NE(std::string(error->what()).find("still being created"), std::string::npos)
+        << error->what();
+    EXPECT_EQ(client().info("pending").state, mmm::ChunkState::creating);
+    auto listed = client().list();
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].state, mmm::ChunkState::creating);
+    // The name is taken.
+    EXPECT_EQ(mmm::test::error_of([&] { client().create<std::uint64_t>("pending", 1); }),
+              mmm::Errc::already_exists);
+
+    // A waiting open parks: mmmd answers the ping sent after it first.
+    auto waiter = connect();
+    proto::OpenRequest open{"pending", {}, true, 10'000};
+    ASSERT_TRUE(waiter->send(proto::encode_request(open, 7)));
+    Received pong = call(*waiter, proto::PingRequest{}, 8);
+    ASSERT_TRUE(pong.is_ok_frame()) << pong.describe();
+
+    // Commit errors: before the memory is reserved, from another connection,
+    // for another incarnation.
+    Received early = call(*creator, proto::CommitRequest{"pending", info.generation}, 2);
+    ASSERT_TRUE(early.is_error_frame()) << early.describe();
+    EXPECT_EQ(early.error->code, mmm::Errc::invalid_argument);
+    EXPECT_NE(early.error->message.find("commit before reservation"), std::string::npos)
+        << early.describe();
+    reserve_by_path("pending");
+    auto stranger = connect();
+    Received foreign = call(*stranger, proto::CommitRequest{"pending", info.generation}, 3);
+    ASSERT_TRUE(foreign.is_error_frame()) << foreign.describe();
+    EXPECT_EQ(foreign.error->code, mmm::Errc::invalid_argument);
+    Received stale = call(*creator, proto::CommitRequest{"pending", info.generation + 1}, 4);
+    ASSERT_TRUE(stale.is_error_frame()) << stale.describe();
+    EXPECT_EQ(stale.error->code, mmm::Errc::not_found);
+    EXPECT_EQ(client().info("pending").state, mmm::ChunkState::creating);
+
+    Received done = call(*creator, proto::CommitRequest{"pending", info.generation}, 5);
+    ASSERT_TRUE(done.is_ok_frame()) << done.describe();
+    EXPECT_EQ(client().info("pending").state, mmm::ChunkState::ready);
+    // The parked open is answered now.
+    Received opened = waiter->receive(10s);
+    ASSERT_TRUE(opened.is_ok_frame()) << opened.describe();
+    EXPECT_EQ(opened.header.request_id, 7u);
+    auto chunk = client().open<std::uint64_t>("pending");
+    EXPECT_EQ(chunk.size(), kLargeCount);
+    // A second commit of a ready chunk is refused.
+    Received again = call(*creator, proto::CommitRequest{"pending", info.generation}, 6);
+    ASSERT_TRUE(again.is_error_frame()) << again.describe();
+    EXPECT_EQ(again.error->code, mmm::Errc::invalid_argument);
+}
+
+TEST_F(CreateReservationTest, CreatorThatLeavesBeforeCommittingLeavesNothing) {
+    auto creator = connect();
+    mmm::ChunkInfo info = raw_create(*creator, "abandoned", 1);
+    ASSERT_EQ(info.state, mmm::ChunkState::creating);
+    ASSERT_TRUE(segment_exists("abandoned"));
+    // A waiting open stays parked through the abandoned create.
+    auto waiter = connect();
+    ASSERT_TRUE(
+        waiter->send(proto::encode_request(proto::OpenRequest{"abandoned", {}, false, 10'000}, 7)));
+    Received pong = call(*waiter, proto::PingRequest{}, 8);
+    ASSERT_TRUE(pong.is_ok_frame()) << pong.describe();
+
+    creator.reset();  // closes the connection
+    ASSERT_TRUE(segment_vanishes("abandoned"));
+    EXPECT_TRUE(client().list().empty());
+    EXPECT_EQ(client().stats().bytes, 0u);
+
+    // The name is free again, and the new chunk is what the waiter gets.
+    auto chunk = client().create<std::uint64_t>("abandoned", 4);
+    Received opened = waiter->receive(10s);
+    ASSERT_TRUE(opened.is_ok_frame()) << opened.describe();
+    proto::Reader r(opened.body);
+    EXPECT_EQ(proto::decode_info(r).generation, client().info("abandoned").generation);
+}
+
+TEST_F(CreateReservationTest, ARemovedPendingChunkCannotBeCommitted) {
+    auto creator = connect();
+    mmm::ChunkInfo info = raw_create(*creator, "gone", 1);
+    ASSERT_EQ(info.state, mmm::ChunkState::creating);
+    client().remove("gone");
+    EXPECT_FALSE(segment_exists("gone"));
+    Received late = call(*creator, proto::CommitRequest{"gone", info.generation}, 2);
+    ASSERT_TRUE(late.is_error_frame()) << late.describe();
+    EXPECT_EQ(late.error->code, mmm::Errc::not_found);
+    expect_no_segments();
+}
+
+}  // namespace
