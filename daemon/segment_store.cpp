@@ -217,18 +217,20 @@ UniqueFd SegmentStore::open(const std::string& segment, bool writable, SegmentId
     return fd;
 }
 
-void SegmentStore::remove(const std::string& segment, std::optional<SegmentId> expect) const {
+void SegmentStore::remove(const std::string& segment, std::optional<SegmentId> expect) {
+    // Held across the unlink, so that the unlink frees nothing (see SegmentReaper).
     // Without an expected identity the file is not known to be ours: never
     // write to it, only unlink the name.
-    if (expect) {
-        UniqueFd fd = shm_open_fd(segment, O_RDWR);
-        struct stat st {};
-        if (fd && ::fstat(fd.get(), &st) == 0 && id_of(st) == *expect &&
-            static_cast<std::uint64_t>(st.st_size) >= mmm::detail::kInitialHeaderBytes)
-            mark_deleted(fd.get());
-        // Otherwise already gone or unreadable: unlinking is all that is left to do.
-    }
+    UniqueFd fd = shm_open_fd(segment, expect ? O_RDWR : O_RDONLY);
+    struct stat st {};
+    if (fd && ::fstat(fd.get(), &st) != 0) st = {};
+    if (expect && fd && id_of(st) == *expect &&
+        static_cast<std::uint64_t>(st.st_size) >= mmm::detail::kInitialHeaderBytes)
+        mark_deleted(fd.get());
+    // Otherwise already gone or unreadable: unlinking is all that is left to do.
     ::shm_unlink(segment.c_str());
+    if (fd && static_cast<std::uint64_t>(st.st_size) >= mmm::detail::kClientReserveMinBytes)
+        reaper_.close_later(std::move(fd));
 }
 
 std::vector<std::string> SegmentStore::scan() const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "chunk_header.hpp"
+#include "segment_reaper.hpp"
 #include "unique_fd.hpp"
 
 #include <sys/types.h>
@@ -64,8 +65,9 @@ class SegmentStore {
     mmm::detail::UniqueFd open(const std::string& segment, bool writable, SegmentId expect) const;
 
     // Stores state = deleted in the header (waking waiters) if the segment is
-    // still the expected one, then unlinks it. Best effort: never throws.
-    void remove(const std::string& segment, std::optional<SegmentId> expect) const;
+    // still the expected one, then unlinks it. Best effort: never throws. The
+    // pages of a large segment are freed on the reaper's thread.
+    void remove(const std::string& segment, std::optional<SegmentId> expect);
 
     // Segment names of this namespace present in /dev/shm.
     std::vector<std::string> scan() const;
@@ -74,6 +76,7 @@ class SegmentStore {
 
   private:
     std::string name_space_;
+    SegmentReaper reaper_;
 };
 
 }  // namespace mmmd
