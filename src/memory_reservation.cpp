@@ -21,6 +21,12 @@ void reserve_memory(int fd, std::uint64_t bytes, const std::string& chunk) {
             "/dev/shm has no room for the " + std::to_string(bytes) + " bytes this chunk needs",
             "free memory in /dev/shm (df -h /dev/shm), remove unused chunks, or "
             "create a smaller chunk");
+    // The pages are charged to the reserving process's memory cgroup.
+    if (err == ENOMEM)
+        throw Error(Errc::no_space, chunk,
+                    "out of memory reserving the " + std::to_string(bytes) +
+                        " bytes this chunk needs (the memory limit of this process's cgroup?)",
+                    "raise the memory limit or create a smaller chunk");
     if (err != 0) throw_errno("posix_fallocate of the segment", err, chunk);
 }
 

@@ -16,7 +16,8 @@ inline constexpr std::uint64_t kClientReserveMinBytes = 256 * 1024;
 
 // posix_fallocate of [0, bytes) on the descriptor: sizes the file and
 // allocates its pages (which read as zero). Throws Errc::no_space when
-// /dev/shm is full, Errc::io_error otherwise.
+// /dev/shm is full or the caller's memory cgroup is at its limit,
+// Errc::io_error otherwise.
 void reserve_memory(int fd, std::uint64_t bytes, const std::string& chunk);
 
 }  // namespace mmm::detail
