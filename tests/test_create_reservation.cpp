@@ -215,6 +215,28 @@ TEST_F(CreateReservationTest, ARemovedPendingChunkCannotBeCommitted) {
     expect_no_segments();
 }
 
+// mmmd dies while a chunk waits for its creator's commit: the next mmmd finds
+// the header in state `creating` and reclaims the segment, and the creator's
+// commit fails (its connection is gone) instead of publishing anything.
+TEST_F(CreateReservationTest, ChunkWaitingForCommitIsReclaimedByTheNextMmmd) {
+    auto creator = connect();
+    mmm::ChunkInfo info = raw_create(*creator, "orphaned", 1);
+    ASSERT_EQ(info.state, mmm::ChunkState::creating);
+    reserve_by_path("orphaned");  // the creator got as far as reserving
+    auto ready = client().create<std::uint64_t>("kept", kLargeCount);
+    daemon().kill9();
+    daemon().start();
+    EXPECT_FALSE(segment_exists("orphaned"));
+    auto listed = client().list();
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].name, "kept");
+    EXPECT_EQ(listed[0].state, mmm::ChunkState::ready);
+    EXPECT_FALSE(creator->send(
+                     proto::encode_request(proto::CommitRequest{"orphaned", info.generation}, 2)) &&
+                 creator->receive(10s).is_ok_frame());
+    EXPECT_EQ(mmm::test::error_of([&] { client().info("orphaned"); }), mmm::Errc::not_found);
+}
+
 // mmmd holds a descriptor across the unlink of a large segment and closes it
 // on its reaper thread (freeing 0.2 s/GiB of pages is not the event loop's
 // job); that descriptor must go, or the memory is never returned.
