@@ -46,11 +46,13 @@ void Registry::adopt_one(const std::string& segment, std::vector<Orphan>& orphan
     if (!seen.header || seen.all_zero || seen.raw_state == 0) {
         spdlog::warn("reclaimed '{}': its create was interrupted ({} bytes)", *name,
                      seen.file_bytes);
-        return store_.remove(segment, std::nullopt);
+        store_.remove(segment, std::nullopt);
+        return;
     }
     if (seen.raw_state == kDeleted) {
         spdlog::info("unlinked '{}': it was marked deleted", *name);
-        return store_.remove(segment, std::nullopt);
+        store_.remove(segment, std::nullopt);
+        return;
     }
     std::string problem = mmm::detail::validate(*seen.header, seen.file_bytes);
     if (problem.empty() &&

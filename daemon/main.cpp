@@ -128,11 +128,13 @@ int run(const Config& config, mmmd::Daemonizer& daemonizer) {
     instance.write_pid_file();
 
     const std::string name_space = mmm::detail::namespace_for(dir);
+    // Before the store: its reaper thread may still post completions into it
+    // while the store is destroyed (they are dropped, never run).
+    boost::asio::io_context io;
     mmmd::SegmentStore store(name_space);
     mmmd::Registry registry(store, config.limits, ::geteuid());
     auto orphans = registry.adopt_existing();
 
-    boost::asio::io_context io;
     {
         mmmd::Server server(io, registry, config,
                             {dir, name_space, std::chrono::steady_clock::now()}, socket);

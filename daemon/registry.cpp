@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -233,13 +234,7 @@ std::optional<Registry::Granted> Registry::open(ConnId conn, const Peer& peer,
         throw Error(Errc::corrupt_header, req.name, "the chunk is quarantined: " + e.problem,
                     "its segment failed validation when mmmd adopted it; remove it "
                     "(mmmctl delete) and re-create it");
-    if (e.state == ChunkState::creating) {
-        if (req.wait_ms != 0) return std::nullopt;  // served when its creator commits it
-        throw Error(
-            Errc::not_found, req.name,
-            "chunk '" + req.name + "' is still being created: its creator is reserving its memory",
-            "open with OpenOptions::wait to wait until it is ready");
-    }
+    if (e.state == ChunkState::creating) return std::nullopt;  // served at the commit
     check_access(peer, req.name, e.header, req.writable);
     if (req.type.size != 0) check_same_type(req.name, e.header, canonical(req.type));
     if (opens_of(conn) >= limits_.max_open_per_connection)
@@ -275,6 +270,11 @@ void Registry::close(ConnId conn, const proto::CloseRequest& req) {
     settle_lease(it->first, it->second);
 }
 
+bool Registry::is_creating(const std::string& name) const {
+    auto it = entries_.find(name);
+    return it != entries_.end() && it->second.state == ChunkState::creating;
+}
+
 void Registry::commit(ConnId conn, const proto::CommitRequest& req) {
     auto it = entries_.find(req.name);
     if (it == entries_.end() || it->second.header.generation != req.generation)
@@ -285,18 +285,34 @@ void Registry::commit(ConnId conn, const proto::CommitRequest& req) {
     if (e.state != ChunkState::creating || e.reserver != conn)
         throw Error(Errc::invalid_argument, req.name,
                     "the chunk is not waiting for this connection to reserve its memory");
-    auto fd = store_.open(e.segment, true, e.id);
-    // The promise of create (a full /dev/shm is an error now, never a SIGBUS
-    // later) rests on the creator: check that it kept it.
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) detail::throw_errno("fstat of the segment", errno, req.name);
-    const auto reserved = static_cast<std::uint64_t>(st.st_blocks) * 512;
-    if (reserved < e.segment_bytes)
-        throw Error(Errc::invalid_argument, req.name,
-                    "commit before reservation: " + std::to_string(reserved) + " of " +
-                        std::to_string(e.segment_bytes) + " bytes are reserved",
-                    "posix_fallocate the whole descriptor before committing");
-    store_.publish(fd.get(), req.name);
+    // From here a failed commit deletes the chunk: its create has failed, and
+    // the name and quota must not stay held until the creator disconnects.
+    try {
+        auto fd = store_.open(e.segment, true, e.id);
+        // The promise of create (a full /dev/shm is an error now, never a SIGBUS
+        // later) rests on the creator: check that it kept it.
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0)
+            detail::throw_errno("fstat of the segment", errno, req.name);
+        if (static_cast<std::uint64_t>(st.st_size) != e.segment_bytes)
+            throw Error(Errc::invalid_argument, req.name,
+                        "the segment was resized to " + std::to_string(st.st_size) +
+                            " bytes; it must stay " + std::to_string(e.segment_bytes));
+        // Counted, not located: SEEK_HOLE reports tmpfs pages that are
+        // reserved but not yet written as holes. A creator that means harm
+        // could still reserve past the end (FALLOC_FL_KEEP_SIZE) instead; it
+        // owns the chunk and could punch holes later all the same.
+        const auto reserved = static_cast<std::uint64_t>(st.st_blocks) * 512;
+        if (reserved < e.segment_bytes)
+            throw Error(Errc::invalid_argument, req.name,
+                        "commit before reservation: " + std::to_string(reserved) + " of " +
+                            std::to_string(e.segment_bytes) + " bytes are reserved",
+                        "posix_fallocate the whole descriptor before committing");
+        store_.publish(fd.get(), req.name);
+    } catch (const Error&) {
+        erase(it, "its commit failed");
+        throw;
+    }
     e.state = ChunkState::ready;
     e.reserver.reset();
     spdlog::debug("'{}' is ready: its creator reserved {} bytes", req.name, e.segment_bytes);
@@ -390,7 +406,8 @@ auto Registry::existing(EntryMap& entries, const std::string& name) -> decltype(
     return it;
 }
 
-void Registry::remove(const Peer& peer, const std::string& name, std::uint64_t generation) {
+bool Registry::remove(const Peer& peer, const std::string& name, std::uint64_t generation,
+                      std::function<void()> freed) {
     auto it = existing(entries_, name);
     const Entry& e = it->second;
     if (generation != 0 && e.header.generation != generation)
@@ -409,7 +426,7 @@ void Registry::remove(const Peer& peer, const std::string& name, std::uint64_t g
                         ") or root may",
                     "ask the owner to delete it");
     spdlog::info("deleting '{}' at the request of uid {} pid {}", name, peer.uid, peer.pid);
-    erase(it, "removed");
+    return erase(it, "removed", std::move(freed));
 }
 
 proto::ListReply Registry::list(const Peer& peer, const proto::ListRequest& req) const {
@@ -490,19 +507,29 @@ void Registry::insert(const std::string& name, Entry entry) {
     entries_.emplace(name, std::move(entry));
 }
 
-void Registry::erase(Map::iterator it, const char* why) {
+bool Registry::erase(Map::iterator it, const char* why, std::function<void()> freed) {
     Entry& e = it->second;
     bool quarantined = e.state == ChunkState::quarantined;
+    const std::uint64_t bytes = quarantined ? 0 : e.segment_bytes;
+    // The bytes stay counted against --max-bytes until the memory is back.
+    auto on_freed = [this, bytes, freed = std::move(freed)] {
+        bytes_ -= bytes;
+        if (freed) freed();
+    };
+    std::function<void()> later;
+    if (to_event_loop_)
+        later = [to_event_loop = to_event_loop_, on_freed] { to_event_loop(on_freed); };
     // A quarantined header is not ours to write: only unlink it.
-    store_.remove(e.segment, quarantined ? std::nullopt : std::optional<SegmentId>(e.id));
-    if (!quarantined) {
-        --chunks_;
-        bytes_ -= e.segment_bytes;
-    }
+    bool deferred = store_.remove(
+        e.segment, quarantined ? std::nullopt : std::optional<SegmentId>(e.id), std::move(later));
+    if (!quarantined) --chunks_;
+    if (!deferred) on_freed();
     for (const Attached& a : e.attached)
         if (auto o = opens_.find(a.conn); o != opens_.end() && --o->second == 0) opens_.erase(o);
-    spdlog::info("deleted '{}' ({}): {} bytes freed", it->first, why, e.segment_bytes);
+    spdlog::info("deleted '{}' ({}): {} bytes {}", it->first, why, e.segment_bytes,
+                 deferred ? "being freed" : "freed");
     entries_.erase(it);
+    return deferred;
 }
 
 bool Registry::may_see(const Peer& peer, const Entry& e) const {

@@ -14,6 +14,7 @@
 #include <mmm/options.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -42,13 +43,19 @@ class Registry {
         mmm::detail::UniqueFd fd;
     };
     Granted create(ConnId conn, const Peer& peer, const mmm::proto::CreateRequest& req);
-    // nullopt when no chunk has that name (the caller may wait for one).
+    // nullopt when no chunk has that name, or it is still being created (the
+    // caller may wait for it).
     std::optional<Granted> open(ConnId conn, const Peer& peer, const mmm::proto::OpenRequest& req);
     void close(ConnId conn, const mmm::proto::CloseRequest& req);
+    // A chunk of that name exists but waits for its creator's commit.
+    bool is_creating(const std::string& name) const;
     // The creator of a `creating` chunk reserved its memory: publishes it ready.
     void commit(ConnId conn, const mmm::proto::CommitRequest& req);
-    // generation 0: whatever chunk has the name now.
-    void remove(const Peer& peer, const std::string& name, std::uint64_t generation = 0);
+    // generation 0: whatever chunk has the name now. Returns true when the
+    // chunk's memory is freed later (a large segment, see SegmentReaper): then
+    // `freed` runs on the event loop once it is; false when it is freed already.
+    bool remove(const Peer& peer, const std::string& name, std::uint64_t generation = 0,
+                std::function<void()> freed = {});
     mmm::proto::ListReply list(const Peer& peer, const mmm::proto::ListRequest& req) const;
     mmm::ChunkInfo info(const Peer& peer, const std::string& name) const;
 
@@ -64,6 +71,12 @@ class Registry {
     void connection_closed(ConnId conn);
     // Deletes an adopted session chunk whose creator exited (if it is still that chunk).
     void creator_exited(const Orphan& orphan);
+
+    // How work finished on another thread gets back to the event loop (posting
+    // to its io_context). Unset (adoption at startup): large segments are
+    // freed in place.
+    using ToEventLoop = std::function<void(std::function<void()>)>;
+    void set_event_loop(ToEventLoop to_event_loop) { to_event_loop_ = std::move(to_event_loop); }
 
     std::uint64_t chunk_count() const { return chunks_; }
     std::uint64_t quarantined_count() const { return entries_.size() - chunks_; }
@@ -87,7 +100,7 @@ class Registry {
         std::vector<Attached> attached;
         std::optional<ConnId> session_owner;  // deleted when this connection closes
         std::optional<ConnId> reserver;  // state creating: the creator that reserves its memory
-        std::uint32_t lease_pid = 0;          // single-writer: the write lease holder as last seen
+        std::uint32_t lease_pid = 0;     // single-writer: the write lease holder as last seen
         std::map<ConnId, std::uint32_t> watches;  // read-only waiters counted in sync.watchers
         std::uint32_t stale_watchers = 0;  // counted by an earlier mmmd; uncounted on unwatch
     };
@@ -98,7 +111,8 @@ class Registry {
                     std::string problem);
     void check_quota(const std::string& name, std::uint64_t segment_bytes) const;
     void insert(const std::string& name, Entry entry);
-    void erase(Map::iterator it, const char* why);
+    // Returns what SegmentStore::remove does; `freed` as for remove().
+    bool erase(Map::iterator it, const char* why, std::function<void()> freed = {});
     bool may_see(const Peer& peer, const Entry& entry) const;
     // The entry of a valid, existing name; invalid_name or not_found otherwise.
     template <class EntryMap>
@@ -118,9 +132,10 @@ class Registry {
     Limits limits_;
     uid_t daemon_uid_;
     Map entries_;
-    std::uint64_t chunks_ = 0;             // entries that are not quarantined
-    std::uint64_t bytes_ = 0;              // their segment bytes
+    std::uint64_t chunks_ = 0;  // entries that are not quarantined
+    std::uint64_t bytes_ = 0;   // their segment bytes, and those of removed ones not yet freed
     std::map<ConnId, std::size_t> opens_;  // attachments per connection
+    ToEventLoop to_event_loop_;
 };
 
 }  // namespace mmmd

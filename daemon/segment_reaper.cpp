@@ -6,7 +6,7 @@
 namespace mmmd {
 
 SegmentReaper::SegmentReaper() {
-    // Signals (SIGTERM, SIGHUP) are mmmd's event loop's to handle, not this thread's.
+    // Signals (SIGTERM, SIGINT) are mmmd's event loop's to handle, not this thread's.
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -23,10 +23,10 @@ SegmentReaper::~SegmentReaper() {
     thread_.join();
 }
 
-void SegmentReaper::close_later(mmm::detail::UniqueFd fd) {
+void SegmentReaper::close_later(mmm::detail::UniqueFd fd, std::function<void()> then) {
     {
         std::lock_guard lock(mutex_);
-        queue_.push_back(std::move(fd));
+        queue_.push_back({std::move(fd), std::move(then)});
     }
     wake_.notify_one();
 }
@@ -36,10 +36,11 @@ void SegmentReaper::run() {
     for (;;) {
         wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, nothing left
-        mmm::detail::UniqueFd fd = std::move(queue_.front());
+        Job job = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
-        fd.reset();  // frees the segment's pages, unless a client still maps it
+        job.fd.reset();  // frees the segment's pages, unless a client still maps it
+        if (job.then) job.then();
         lock.lock();
     }
 }

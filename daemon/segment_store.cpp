@@ -217,7 +217,8 @@ UniqueFd SegmentStore::open(const std::string& segment, bool writable, SegmentId
     return fd;
 }
 
-void SegmentStore::remove(const std::string& segment, std::optional<SegmentId> expect) {
+bool SegmentStore::remove(const std::string& segment, std::optional<SegmentId> expect,
+                          std::function<void()> freed) {
     // Held across the unlink, so that the unlink frees nothing (see SegmentReaper).
     // Without an expected identity the file is not known to be ours: never
     // write to it, only unlink the name.
@@ -229,8 +230,15 @@ void SegmentStore::remove(const std::string& segment, std::optional<SegmentId> e
         mark_deleted(fd.get());
     // Otherwise already gone or unreadable: unlinking is all that is left to do.
     ::shm_unlink(segment.c_str());
-    if (fd && static_cast<std::uint64_t>(st.st_size) >= mmm::detail::kClientReserveMinBytes)
-        reaper_.close_later(std::move(fd));
+    if (!freed || !fd ||
+        static_cast<std::uint64_t>(st.st_size) < mmm::detail::kClientReserveMinBytes)
+        return false;  // closed here, freed now
+    try {
+        reaper_.close_later(std::move(fd), std::move(freed));
+        return true;
+    } catch (const std::exception&) {
+        return false;  // out of memory queueing it: close here after all
+    }
 }
 
 std::vector<std::string> SegmentStore::scan() const {

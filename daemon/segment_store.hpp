@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,9 +66,12 @@ class SegmentStore {
     mmm::detail::UniqueFd open(const std::string& segment, bool writable, SegmentId expect) const;
 
     // Stores state = deleted in the header (waking waiters) if the segment is
-    // still the expected one, then unlinks it. Best effort: never throws. The
-    // pages of a large segment are freed on the reaper's thread.
-    void remove(const std::string& segment, std::optional<SegmentId> expect);
+    // still the expected one, then unlinks it. Best effort: never throws.
+    // Returns true when the pages of a large segment are freed later, on the
+    // reaper's thread, which then calls `freed` (only when `freed` is given);
+    // false when they are freed already (and `freed` is not called).
+    bool remove(const std::string& segment, std::optional<SegmentId> expect,
+                std::function<void()> freed = {});
 
     // Segment names of this namespace present in /dev/shm.
     std::vector<std::string> scan() const;

@@ -23,7 +23,10 @@ Server::Server(asio::io_context& io, Registry& registry, const Config& config,
       acceptor_(io),
       signals_(io, SIGTERM, SIGINT),
       service_(io, registry, std::move(identity), [this] { return connections_.size(); }),
-      pid_watch_(io) {}
+      pid_watch_(io) {
+    registry_.set_event_loop(
+        [&io](std::function<void()> work) { asio::post(io, std::move(work)); });
+}
 
 Server::~Server() {
     if (listening_) ::unlink(socket_path_.c_str());

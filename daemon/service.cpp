@@ -14,6 +14,10 @@ using mmm::Error;
 namespace {
 
 constexpr std::chrono::milliseconds kMaxWait = std::chrono::hours(1);
+// How long an open that did not ask to wait waits for a chunk that exists but
+// is still being created (its creator reserves its memory: ~0.4 s per GiB), so
+// that "create, else open" works; under ClientOptions::request_timeout.
+constexpr std::chrono::milliseconds kCreatingGrace = std::chrono::seconds(5);
 constexpr std::size_t kMaxWaitsPerConnection = 4096;
 
 template <class... F>
@@ -88,8 +92,13 @@ void Service::dispatch(const Conn& conn, std::uint32_t id, const proto::Request&
             [&](const proto::OpenRequest& r) { open(conn, id, r); },
             [&](const proto::CloseRequest& r) { registry_.close(conn->id(), r); },
             [&](const proto::RemoveRequest& r) {
-                registry_.remove(peer, r.name, r.generation);
-                conn->send(ok(id));
+                // A large chunk's memory is freed off the event loop; the reply
+                // waits for it, so the caller's next create finds the room.
+                std::weak_ptr<Connection> weak = conn;
+                auto reply = [weak, id] {
+                    if (auto c = weak.lock(); c && !c->closed()) c->send(ok(id));
+                };
+                if (!registry_.remove(peer, r.name, r.generation, reply)) conn->send(ok(id));
             },
             [&](const proto::ListRequest& r) {
                 auto page = registry_.list(peer, r);
@@ -130,15 +139,18 @@ void Service::create(const Conn& conn, std::uint32_t id, const proto::CreateRequ
 void Service::open(const Conn& conn, std::uint32_t id, const proto::OpenRequest& req) {
     auto granted = registry_.open(conn->id(), conn->peer(), req);
     if (granted) return conn->send(ok_info(id, granted->info), std::move(granted->fd));
-    if (req.wait_ms == 0)
+    std::chrono::milliseconds wait(req.wait_ms);
+    if (wait.count() == 0 && registry_.is_creating(req.name)) wait = kCreatingGrace;
+    if (wait.count() == 0)
         throw Error(Errc::not_found, req.name, "no chunk named '" + req.name + "'",
                     "create it first, or open with OpenOptions::wait to wait for its creator");
-    park(conn, id, req);
+    park(conn, id, req, wait);
 }
 
 // --- waiting opens -----------------------------------------------------------------
 
-void Service::park(const Conn& conn, std::uint32_t id, const proto::OpenRequest& req) {
+void Service::park(const Conn& conn, std::uint32_t id, const proto::OpenRequest& req,
+                   std::chrono::milliseconds wait) {
     if (waits_per_conn_[conn->id()] >= kMaxWaitsPerConnection)
         throw Error(Errc::limit_exceeded, req.name,
                     "this connection already waits for " + std::to_string(kMaxWaitsPerConnection) +
@@ -146,8 +158,7 @@ void Service::park(const Conn& conn, std::uint32_t id, const proto::OpenRequest&
     auto waiter = std::make_shared<Waiter>(io_, conn, id, req);
     waiters_.emplace(req.name, waiter);
     ++waits_per_conn_[conn->id()];
-    waiter->timer.expires_after(
-        std::min<std::chrono::milliseconds>(std::chrono::milliseconds(req.wait_ms), kMaxWait));
+    waiter->timer.expires_after(std::min(wait, kMaxWait));
     waiter->timer.async_wait([this, waiter](const boost::system::error_code& ec) {
         if (!ec) expire(waiter);
     });
@@ -171,11 +182,25 @@ void Service::expire(const std::shared_ptr<Waiter>& waiter) {
     auto conn = waiter->conn.lock();
     if (!conn || conn->closed()) return;
     const std::string& name = waiter->req.name;
+    const std::uint32_t waited = waiter->req.wait_ms;
+    if (registry_.is_creating(name)) {
+        // Not ready yet: not_found for an open that did not ask to wait.
+        conn->send(error_reply(
+            waiter->request_id,
+            Error(waited == 0 ? Errc::not_found : Errc::timeout, name,
+                  "chunk '" + name +
+                      "' is still being created: its creator has been reserving its "
+                      "memory for longer than " +
+                      std::to_string(waited == 0 ? kCreatingGrace.count() : waited) + " ms",
+                  "open with a longer OpenOptions::wait")));
+        return;
+    }
     conn->send(error_reply(
         waiter->request_id,
-        Error(Errc::timeout, name,
-              "no chunk named '" + name + "' was created within " +
-                  std::to_string(waiter->req.wait_ms) + " ms",
+        Error(waited == 0 ? Errc::not_found : Errc::timeout, name,
+              waited == 0 ? "no chunk named '" + name + "' (its create did not complete)"
+                          : "no chunk named '" + name + "' was created within " +
+                                std::to_string(waited) + " ms",
               "check that the creating process runs against the same runtime directory")));
 }
 

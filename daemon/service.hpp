@@ -45,7 +45,8 @@ class Service {
     void dispatch(const Conn& conn, std::uint32_t id, const mmm::proto::Request& request);
     void create(const Conn& conn, std::uint32_t id, const mmm::proto::CreateRequest& req);
     void open(const Conn& conn, std::uint32_t id, const mmm::proto::OpenRequest& req);
-    void park(const Conn& conn, std::uint32_t id, const mmm::proto::OpenRequest& req);
+    void park(const Conn& conn, std::uint32_t id, const mmm::proto::OpenRequest& req,
+              std::chrono::milliseconds wait);
     void serve_waiters(const std::string& name);
     void expire(const std::shared_ptr<Waiter>& waiter);
     void unpark(const std::shared_ptr<Waiter>& waiter);

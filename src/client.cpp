@@ -91,21 +91,23 @@ std::unique_ptr<detail::MappedChunk> map_chunk(std::shared_ptr<detail::ClientCor
 
 // mmmd left a large chunk `creating` for us to reserve its memory on this CPU
 // (detail::kClientReserveMinBytes); nobody else can open it until we commit.
-void reserve_and_commit(detail::ClientCore& core, const ChunkInfo& info,
-                        const detail::Reply& reply) {
+// `call` sends on the connection that made the create (it alone may commit).
+template <class Call>
+void reserve_and_commit(Call& call, const ChunkInfo& info, const detail::Reply& reply) {
     if (reply.fds.empty())
         throw Error(Errc::protocol_error, info.name, "mmmd answered without a descriptor");
     try {
         detail::reserve_memory(reply.fds.front().get(), info.segment_bytes, info.name);
     } catch (const Error&) {
         try {
-            core.call(proto::RemoveRequest{info.name, info.generation});
+            call(proto::RemoveRequest{info.name, info.generation});
         } catch (const Error&) {
             // mmmd also deletes it when this connection closes or at its next start.
         }
         throw;
     }
-    core.call(proto::CommitRequest{info.name, info.generation});
+    // A commit mmmd refuses deletes the chunk there.
+    call(proto::CommitRequest{info.name, info.generation});
 }
 
 }  // namespace
@@ -139,10 +141,13 @@ std::unique_ptr<detail::MappedChunk> Client::create_mapped(std::string_view name
                                                            const CreateOptions& options) {
     proto::CreateRequest request{std::string(name), descriptor_of(type), count,
                                  options.mode,      options.lifetime,    options.single_writer};
-    auto reply = core_->call(request);
-    proto::Reader r(reply.body);
-    if (ChunkInfo info = proto::decode_info(r); info.state == ChunkState::creating)
-        reserve_and_commit(*core_, info, reply);
+    auto reply = core_->exclusively([&](auto&& call) {
+        auto created = call(request);
+        proto::Reader r(created.body);
+        if (ChunkInfo info = proto::decode_info(r); info.state == ChunkState::creating)
+            reserve_and_commit(call, info, created);
+        return created;
+    });
     return map_chunk(core_, std::move(reply), type, true, options.populate);
 }
 

@@ -31,6 +31,16 @@ class ClientCore {
     // call(), unless another thread is using the connection (for example in an
     // open that waits for a create): then nullopt at once instead of queueing.
     std::optional<Reply> try_call(const proto::Request& request);
+    // Runs `steps(call)` holding the connection, where call(request) is call()
+    // without taking it again: for a sequence of requests that no request of
+    // another thread (say, an open parked until a create) may come between.
+    template <class Steps>
+    decltype(auto) exclusively(Steps&& steps) {
+        std::lock_guard lock(mutex_);
+        return steps([this](const proto::Request& request) {
+            return call_locked(request, std::chrono::milliseconds(0));
+        });
+    }
     // One-way notice; best effort (the daemon may be gone).
     // `to_new_daemon`: also worth telling an mmmd that restarted since (which
     // counts the watchers an earlier one counted until they unwatch).

@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -87,6 +88,17 @@ class CreateReservationTest : public DaemonTest {
         ::close(fd);
     }
 
+    // Waits (bounded) until mmmd counts no bytes: a removed large segment is
+    // freed off its event loop and counted until then.
+    bool bytes_drop_to_zero() {
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (client().stats().bytes != 0) {
+            if (std::chrono::steady_clock::now() > deadline) return false;
+            std::this_thread::yield();
+        }
+        return true;
+    }
+
     // Waits (bounded) until the chunk's segment is gone from /dev/shm.
     bool segment_vanishes(const std::string& chunk) const {
         const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -125,34 +137,34 @@ TEST_F(CreateReservationTest, ChunkIsInvisibleToOpenUntilItsCreatorCommits) {
     ASSERT_EQ(info.state, mmm::ChunkState::creating);
     ASSERT_NE(info.generation, 0u);
 
-    // Opening now fails, and says why; list and info show the state.
-    auto error = mmm::test::thrown([&] { client().open<std::uint64_t>("pending"); });
-    ASSERT_TRUE(error.has_value());
-    EXPECT_EQ(error->code(), mmm::Errc::not_found);
-    EXPECT_NE(std::string(error->what()).find("still being created"), std::string::npos)
-        << error->what();
+    // list and info show the state; the name is taken.
     EXPECT_EQ(client().info("pending").state, mmm::ChunkState::creating);
     auto listed = client().list();
     ASSERT_EQ(listed.size(), 1u);
     EXPECT_EQ(listed[0].state, mmm::ChunkState::creating);
-    // The name is taken.
     EXPECT_EQ(mmm::test::error_of([&] { client().create<std::uint64_t>("pending", 1); }),
               mmm::Errc::already_exists);
 
-    // A waiting open parks: mmmd answers the ping sent after it first.
+    // Opens park, even one that did not ask to wait ("create, else open" must
+    // work): mmmd answers the ping sent after them first.
     auto waiter = connect();
-    proto::OpenRequest open{"pending", {}, true, 10'000};
-    ASSERT_TRUE(waiter->send(proto::encode_request(open, 7)));
-    Received pong = call(*waiter, proto::PingRequest{}, 8);
+    ASSERT_TRUE(waiter->send(proto::encode_request(proto::OpenRequest{"pending", {}, true, 0}, 7)));
+    ASSERT_TRUE(
+        waiter->send(proto::encode_request(proto::OpenRequest{"pending", {}, true, 10'000}, 8)));
+    Received pong = call(*waiter, proto::PingRequest{}, 9);
     ASSERT_TRUE(pong.is_ok_frame()) << pong.describe();
+    // A short wait ends with a timeout that says why.
+    auto impatient = connect();
+    ASSERT_TRUE(
+        impatient->send(proto::encode_request(proto::OpenRequest{"pending", {}, true, 100}, 10)));
+    Received late = impatient->receive(10s);
+    ASSERT_TRUE(late.is_error_frame()) << late.describe();
+    EXPECT_EQ(late.error->code, mmm::Errc::timeout);
+    EXPECT_NE(late.error->message.find("still being created"), std::string::npos)
+        << late.describe();
 
-    // Commit errors: before the memory is reserved, from another connection,
-    // for another incarnation.
-    Received early = call(*creator, proto::CommitRequest{"pending", info.generation}, 2);
-    ASSERT_TRUE(early.is_error_frame()) << early.describe();
-    EXPECT_EQ(early.error->code, mmm::Errc::invalid_argument);
-    EXPECT_NE(early.error->message.find("commit before reservation"), std::string::npos)
-        << early.describe();
+    // Commits from another connection or for another incarnation are refused
+    // and change nothing.
     reserve_by_path("pending");
     auto stranger = connect();
     Received foreign = call(*stranger, proto::CommitRequest{"pending", info.generation}, 3);
@@ -166,16 +178,68 @@ TEST_F(CreateReservationTest, ChunkIsInvisibleToOpenUntilItsCreatorCommits) {
     Received done = call(*creator, proto::CommitRequest{"pending", info.generation}, 5);
     ASSERT_TRUE(done.is_ok_frame()) << done.describe();
     EXPECT_EQ(client().info("pending").state, mmm::ChunkState::ready);
-    // The parked open is answered now.
-    Received opened = waiter->receive(10s);
-    ASSERT_TRUE(opened.is_ok_frame()) << opened.describe();
-    EXPECT_EQ(opened.header.request_id, 7u);
+    // The parked opens are answered now.
+    for (std::uint32_t id : {7u, 8u}) {
+        Received opened = waiter->receive(10s);
+        ASSERT_TRUE(opened.is_ok_frame()) << opened.describe();
+        EXPECT_EQ(opened.header.request_id, id);
+    }
     auto chunk = client().open<std::uint64_t>("pending");
     EXPECT_EQ(chunk.size(), kLargeCount);
     // A second commit of a ready chunk is refused.
     Received again = call(*creator, proto::CommitRequest{"pending", info.generation}, 6);
     ASSERT_TRUE(again.is_error_frame()) << again.describe();
     EXPECT_EQ(again.error->code, mmm::Errc::invalid_argument);
+    EXPECT_EQ(client().info("pending").state, mmm::ChunkState::ready);
+}
+
+// A commit mmmd refuses (here: nothing reserved) deletes the chunk, so that a
+// failed create does not hold the name and quota until its creator disconnects.
+TEST_F(CreateReservationTest, ACommitBeforeReservationDeletesTheChunk) {
+    auto creator = connect();
+    mmm::ChunkInfo info = raw_create(*creator, "unreserved", 1);
+    ASSERT_EQ(info.state, mmm::ChunkState::creating);
+    Received early = call(*creator, proto::CommitRequest{"unreserved", info.generation}, 2);
+    ASSERT_TRUE(early.is_error_frame()) << early.describe();
+    EXPECT_EQ(early.error->code, mmm::Errc::invalid_argument);
+    EXPECT_NE(early.error->message.find("commit before reservation"), std::string::npos)
+        << early.describe();
+    EXPECT_EQ(mmm::test::error_of([&] { client().info("unreserved"); }), mmm::Errc::not_found);
+    EXPECT_TRUE(bytes_drop_to_zero());
+    EXPECT_FALSE(segment_exists("unreserved"));
+    auto chunk = client().create<std::uint64_t>("unreserved", kLargeCount);
+    EXPECT_EQ(client().info("unreserved").state, mmm::ChunkState::ready);
+}
+
+// One Client, two threads: an open parked until the chunk is ready must not
+// hold the connection against the creator's commit (they would wait for each
+// other until the open's wait ran out).
+TEST_F(CreateReservationTest, CreatorAndWaitingOpenShareAClient) {
+    constexpr std::size_t kCount = std::size_t{32} << 20;  // 256 MiB: ~0.1 s to reserve
+    auto observer = new_client();
+    std::optional<mmm::Error> open_error;
+    std::thread opener([&] {
+        // Starts once the create is known to be reserving.
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            try {
+                if (observer.info("shared").state == mmm::ChunkState::creating) break;
+            } catch (const mmm::Error&) {
+            }
+            std::this_thread::yield();
+        }
+        open_error = mmm::test::thrown([&] {
+            mmm::OpenOptions options;
+            options.wait = 5s;
+            client().open<std::uint64_t>("shared", options);
+        });
+    });
+    const auto start = std::chrono::steady_clock::now();
+    auto created = client().create<std::uint64_t>("shared", kCount);
+    const auto took = std::chrono::steady_clock::now() - start;
+    opener.join();
+    EXPECT_FALSE(open_error.has_value()) << open_error->what();
+    EXPECT_LT(took, 4s) << "the create waited for the parked open";
 }
 
 TEST_F(CreateReservationTest, CreatorThatLeavesBeforeCommittingLeavesNothing) {
@@ -193,7 +257,7 @@ TEST_F(CreateReservationTest, CreatorThatLeavesBeforeCommittingLeavesNothing) {
     creator.reset();  // closes the connection
     ASSERT_TRUE(segment_vanishes("abandoned"));
     EXPECT_TRUE(client().list().empty());
-    EXPECT_EQ(client().stats().bytes, 0u);
+    EXPECT_TRUE(bytes_drop_to_zero());
 
     // The name is free again, and the new chunk is what the waiter gets.
     auto chunk = client().create<std::uint64_t>("abandoned", 4);
@@ -243,24 +307,19 @@ TEST_F(CreateReservationTest, ChunkWaitingForCommitIsReclaimedByTheNextMmmd) {
 TEST_F(CreateReservationTest, RemovedLargeSegmentIsReleasedByMmmd) {
     const std::string path = path_of("released");
     {
-        auto chunk = client().create<std::uint64_t>("released", kLargeCount * 8);  // 64 MiB
+        auto chunk = client().create<std::uint64_t>("released", kLargeCount);
         chunk.write(0, 1);
     }
     client().remove("released");
+    // The reply waited until the memory was back: nothing of it is left.
     EXPECT_FALSE(segment_exists("released"));
-    auto mmmd_holds_it = [&] {
-        std::error_code ec;
-        const std::string fds = "/proc/" + std::to_string(daemon().pid()) + "/fd";
-        for (const auto& entry : std::filesystem::directory_iterator(fds, ec)) {
-            std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
-            if (!ec && target.rfind(path, 0) == 0) return true;
-        }
-        return false;
-    };
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (mmmd_holds_it() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::yield();
-    EXPECT_FALSE(mmmd_holds_it()) << "mmmd still holds a descriptor of " << path;
+    EXPECT_EQ(client().stats().bytes, 0u);
+    std::error_code ec;
+    const std::string fds = "/proc/" + std::to_string(daemon().pid()) + "/fd";
+    for (const auto& entry : std::filesystem::directory_iterator(fds, ec)) {
+        std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
+        EXPECT_NE(target.rfind(path, 0), 0u) << "mmmd still holds " << target;
+    }
     // mmmd serves on, and the name is free.
     auto again = client().create<std::uint64_t>("released", 1);
 }
