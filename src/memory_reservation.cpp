@@ -21,7 +21,9 @@ void reserve_memory(int fd, std::uint64_t bytes, const std::string& chunk) {
             "/dev/shm has no room for the " + std::to_string(bytes) + " bytes this chunk needs",
             "free memory in /dev/shm (df -h /dev/shm), remove unused chunks, or "
             "create a smaller chunk");
-    // The pages are charged to the reserving process's memory cgroup.
+    // The pages are charged to the reserving process's memory cgroup; at its
+    // limit the kernel may report ENOMEM here (or OOM-kill the process instead:
+    // untested, see docs/RELIABILITY.md).
     if (err == ENOMEM)
         throw Error(Errc::no_space, chunk,
                     "out of memory reserving the " + std::to_string(bytes) +
