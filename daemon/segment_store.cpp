@@ -219,10 +219,11 @@ UniqueFd SegmentStore::open(const std::string& segment, bool writable, SegmentId
 
 bool SegmentStore::remove(const std::string& segment, std::optional<SegmentId> expect,
                           std::function<void()> freed) {
-    // Held across the unlink, so that the unlink frees nothing (see SegmentReaper).
-    // Without an expected identity the file is not known to be ours: never
-    // write to it, only unlink the name.
-    UniqueFd fd = shm_open_fd(segment, expect ? O_RDWR : O_RDONLY);
+    // Held across the unlink, so that the unlink frees nothing (see SegmentReaper);
+    // not needed at all for a file we neither mark nor free later. Without an
+    // expected identity the file is not known to be ours: never write to it.
+    UniqueFd fd;
+    if (expect || freed) fd = shm_open_fd(segment, expect ? O_RDWR : O_RDONLY);
     struct stat st {};
     if (fd && ::fstat(fd.get(), &st) != 0) st = {};
     if (expect && fd && id_of(st) == *expect &&

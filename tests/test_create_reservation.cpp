@@ -5,6 +5,7 @@
 // The raw-socket creator here plays a client that stops between the steps.
 #include "daemon_test.hpp"
 #include "error_of.hpp"
+#include "eventually.hpp"
 #include "raw_socket.hpp"
 #include "shm_segments.hpp"
 
@@ -30,6 +31,7 @@
 namespace {
 
 using mmm::test::DaemonTest;
+using mmm::test::eventually;
 using mmm::test::RawSocket;
 using mmm::test::Received;
 using namespace std::chrono_literals;
@@ -91,22 +93,7 @@ class CreateReservationTest : public DaemonTest {
     // Waits (bounded) until mmmd counts no bytes: a removed large segment is
     // freed off its event loop and counted until then.
     bool bytes_drop_to_zero() {
-        const auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (client().stats().bytes != 0) {
-            if (std::chrono::steady_clock::now() > deadline) return false;
-            std::this_thread::yield();
-        }
-        return true;
-    }
-
-    // Waits (bounded) until the chunk's segment is gone from /dev/shm.
-    bool segment_vanishes(const std::string& chunk) const {
-        const auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (segment_exists(chunk)) {
-            if (std::chrono::steady_clock::now() > deadline) return false;
-            std::this_thread::yield();
-        }
-        return true;
+        return eventually([&] { return client().stats().bytes == 0; }, 10s);
     }
 };
 
@@ -211,6 +198,25 @@ TEST_F(CreateReservationTest, ACommitBeforeReservationDeletesTheChunk) {
     EXPECT_EQ(client().info("unreserved").state, mmm::ChunkState::ready);
 }
 
+// The segment must keep its size: a creator that resized it (here: doubled,
+// and reserved all of it) gets its commit refused, and the chunk is deleted.
+TEST_F(CreateReservationTest, ACommitOfAResizedSegmentDeletesTheChunk) {
+    auto creator = connect();
+    mmm::ChunkInfo info = raw_create(*creator, "resized", 1);
+    ASSERT_EQ(info.state, mmm::ChunkState::creating);
+    int fd = ::open(path_of("resized").c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::posix_fallocate(fd, 0, static_cast<off_t>(2 * info.segment_bytes)), 0);
+    ::close(fd);
+    Received refused = call(*creator, proto::CommitRequest{"resized", info.generation}, 2);
+    ASSERT_TRUE(refused.is_error_frame()) << refused.describe();
+    EXPECT_EQ(refused.error->code, mmm::Errc::invalid_argument);
+    EXPECT_NE(refused.error->message.find("resized"), std::string::npos) << refused.describe();
+    EXPECT_EQ(mmm::test::error_of([&] { client().info("resized"); }), mmm::Errc::not_found);
+    EXPECT_TRUE(bytes_drop_to_zero());
+    EXPECT_FALSE(segment_exists("resized"));
+}
+
 // One Client, two threads: an open parked until the chunk is ready must not
 // hold the connection against the creator's commit (they would wait for each
 // other until the open's wait ran out).
@@ -220,14 +226,15 @@ TEST_F(CreateReservationTest, CreatorAndWaitingOpenShareAClient) {
     std::optional<mmm::Error> open_error;
     std::thread opener([&] {
         // Starts once the create is known to be reserving.
-        const auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (std::chrono::steady_clock::now() < deadline) {
-            try {
-                if (observer.info("shared").state == mmm::ChunkState::creating) break;
-            } catch (const mmm::Error&) {
-            }
-            std::this_thread::yield();
-        }
+        eventually(
+            [&] {
+                try {
+                    return observer.info("shared").state == mmm::ChunkState::creating;
+                } catch (const mmm::Error&) {
+                    return false;
+                }
+            },
+            10s);
         open_error = mmm::test::thrown([&] {
             mmm::OpenOptions options;
             options.wait = 5s;
@@ -255,7 +262,7 @@ TEST_F(CreateReservationTest, CreatorThatLeavesBeforeCommittingLeavesNothing) {
     ASSERT_TRUE(pong.is_ok_frame()) << pong.describe();
 
     creator.reset();  // closes the connection
-    ASSERT_TRUE(segment_vanishes("abandoned"));
+    ASSERT_TRUE(eventually([&] { return !segment_exists("abandoned"); }, 10s));
     EXPECT_TRUE(client().list().empty());
     EXPECT_TRUE(bytes_drop_to_zero());
 

@@ -5,6 +5,7 @@
 // and a restarted mmmd still refuses a second writer while the holder lives.
 #include "daemon_test.hpp"
 #include "error_of.hpp"
+#include "eventually.hpp"
 #include "pid_alive.hpp"
 #include "shared_types.hpp"
 
@@ -23,6 +24,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using mmm::test::eventually;
 using mmm_test::Coordinate;
 
 mmm::CreateOptions single_writer() {
@@ -37,18 +39,6 @@ class SingleWriterTest : public mmm::test::DaemonTest {
         mmm::test::ChildOptions options;
         options.stdin_pipe = true;
         return start_helper("typed_helper", {"lease", name}, options);
-    }
-
-    // Polls `condition` until it holds or `limit` passes (bounded in count too).
-    template <class Condition>
-    static bool eventually(Condition condition, std::chrono::seconds limit) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        for (int i = 0; i < 100'000; ++i) {
-            if (condition()) return true;
-            if (std::chrono::steady_clock::now() >= deadline) break;
-            std::this_thread::yield();
-        }
-        return condition();
     }
 
     // Retries a writable open until the lease is free or the deadline passes:
