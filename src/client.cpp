@@ -4,6 +4,7 @@
 #include "client_core.hpp"
 #include "memory_reservation.hpp"
 #include "names.hpp"
+#include "sync_word_io.hpp"
 #include "system_error.hpp"
 
 #include <sys/mman.h>
@@ -45,11 +46,10 @@ detail::HeaderSnapshot read_snapshot(int fd, const std::string& chunk) {
 
 // Maps a descriptor handed over by mmmd and checks its header against what the
 // daemon said and what the caller's type is. The header is never trusted.
-std::unique_ptr<detail::MappedChunk> map_chunk(std::shared_ptr<detail::ClientCore> core,
-                                               detail::Reply reply, const ElementType& type,
-                                               bool writable, bool populate) {
-    proto::Reader r(reply.body);
-    ChunkInfo info = proto::decode_info(r);
+std::unique_ptr<detail::MappedChunk> map_described(std::shared_ptr<detail::ClientCore> core,
+                                                   const detail::Reply& reply,
+                                                   const ChunkInfo& info, const ElementType& type,
+                                                   bool writable, bool populate) {
     if (reply.fds.empty())
         throw Error(Errc::protocol_error, info.name, "mmmd answered without a descriptor");
     int fd = reply.fds.front().get();
@@ -87,6 +87,37 @@ std::unique_ptr<detail::MappedChunk> map_chunk(std::shared_ptr<detail::ClientCor
     return std::make_unique<detail::MappedChunk>(
         std::move(core), info.name, h.generation, base, file_bytes, h.data_offset, h.count,
         h.element_size, writable, (h.flags & detail::kFlagSingleWriter) != 0);
+}
+
+// mmmd counted this mapping, and gave a writable one of a single-writer chunk
+// the write lease, before it answered: a mapping that does not come about lets
+// go of both as a MemChunk's destructor would (the lease through the
+// descriptor, there being no mapping), or they stay until the process exits.
+std::unique_ptr<detail::MappedChunk> map_chunk(const std::shared_ptr<detail::ClientCore>& core,
+                                               const detail::Reply& reply, const ChunkInfo& info,
+                                               const ElementType& type, bool writable,
+                                               bool populate) {
+    try {
+        return map_described(core, reply, info, type, writable, populate);
+    } catch (...) {
+        if (writable && info.single_writer && !reply.fds.empty()) {
+            try {
+                const int fd = reply.fds.front().get();
+                if (detail::read_sync_word(fd, detail::kWriterPidOffset, info.name) ==
+                    detail::current_pid())
+                    detail::write_sync_word(fd, detail::kWriterPidOffset, 0, info.name);
+            } catch (const Error&) {
+                // mmmd clears it when this process exits.
+            }
+        }
+        core->notify(proto::CloseRequest{info.name, info.generation, writable});
+        throw;
+    }
+}
+
+ChunkInfo info_of(const detail::Reply& reply) {
+    proto::Reader r(reply.body);
+    return proto::decode_info(r);
 }
 
 // mmmd left a large chunk `creating` for us to reserve its memory on this CPU
@@ -141,14 +172,24 @@ std::unique_ptr<detail::MappedChunk> Client::create_mapped(std::string_view name
                                                            const CreateOptions& options) {
     proto::CreateRequest request{std::string(name), descriptor_of(type), count,
                                  options.mode,      options.lifetime,    options.single_writer};
+    ChunkInfo info;
     auto reply = core_->exclusively([&](auto&& call) {
         auto created = call(request);
-        proto::Reader r(created.body);
-        if (ChunkInfo info = proto::decode_info(r); info.state == ChunkState::creating)
-            reserve_and_commit(call, info, created);
+        info = info_of(created);
+        if (info.state == ChunkState::creating) reserve_and_commit(call, info, created);
         return created;
     });
-    return map_chunk(core_, std::move(reply), type, true, options.populate);
+    try {
+        return map_chunk(core_, reply, info, type, true, options.populate);
+    } catch (const std::exception&) {
+        // A create that throws leaves no chunk behind (a retry must not find it).
+        try {
+            core_->call(proto::RemoveRequest{info.name, info.generation});
+        } catch (const Error&) {
+            // Then it stays, like any chunk whose creator went away; the first error says why.
+        }
+        throw;
+    }
 }
 
 std::unique_ptr<detail::MappedChunk> Client::open_mapped(std::string_view name,
@@ -161,7 +202,7 @@ std::unique_ptr<detail::MappedChunk> Client::open_mapped(std::string_view name,
     proto::OpenRequest request{std::string(name), descriptor_of(type), writable,
                                static_cast<std::uint32_t>(options.wait.count())};
     auto reply = core_->call(request, options.wait);
-    return map_chunk(core_, std::move(reply), type, writable, options.populate);
+    return map_chunk(core_, reply, info_of(reply), type, writable, options.populate);
 }
 
 std::unique_ptr<detail::MappedChunk> Client::open_untyped(std::string_view name, bool writable) {

@@ -3,20 +3,25 @@
 // Every other writable open gets Errc::busy; read-only opens always work; the
 // lease passes on when its holder destroys its MemChunk, disconnects or dies,
 // and a restarted mmmd still refuses a second writer while the holder lives.
+#include "chunk_header.hpp"
 #include "daemon_test.hpp"
 #include "error_of.hpp"
 #include "eventually.hpp"
 #include "pid_alive.hpp"
 #include "shared_types.hpp"
+#include "shm_segments.hpp"
 
 #include <mmm/mmm.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <csignal>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <thread>
@@ -237,6 +242,47 @@ TEST_F(SingleWriterTest, ManyWriterChunksAreUnaffected) {
     auto info = client().info("plural");
     EXPECT_FALSE(info.single_writer);
     EXPECT_EQ(info.writer_pid, 0);
+}
+
+// mmmd grants the lease before it answers the open; when the opener then
+// refuses the segment (here: a header whose checksum is off), the lease and
+// the open count must go back at once, not when the opener disconnects.
+TEST_F(SingleWriterTest, AnOpenThatFailsAfterTheGrantGivesTheLeaseBack) {
+    { (void)client().create<Coordinate>("fickle", 2, single_writer()); }
+    EXPECT_EQ(client().info("fickle").writer_pid, 0);
+
+    const std::string path = mmm::test::segment_path(name_space(), "fickle");
+    const off_t checksum_at = offsetof(mmm::detail::HeaderSnapshot, checksum);
+    auto flip_checksum = [&] {
+        const int fd = ::open(path.c_str(), O_RDWR);
+        ASSERT_GE(fd, 0) << path;
+        std::uint64_t checksum = 0;
+        ASSERT_EQ(::pread(fd, &checksum, sizeof checksum, checksum_at), 8);
+        checksum ^= 1;
+        ASSERT_EQ(::pwrite(fd, &checksum, sizeof checksum, checksum_at), 8);
+        ::close(fd);
+    };
+    flip_checksum();
+    for (int i = 0; i < 3; ++i) {
+        auto err = mmm::test::thrown([&] { (void)client().open<Coordinate>("fickle"); });
+        ASSERT_TRUE(err.has_value()) << "a segment with a bad checksum was mapped";
+        EXPECT_EQ(err->code(), mmm::Errc::corrupt_header) << err->what();
+    }
+    // The refusals reach mmmd as closes (one-way messages): wait for them.
+    EXPECT_TRUE(eventually(
+        [&] {
+            auto info = client().info("fickle");
+            return info.writer_pid == 0 && info.attachments.empty();
+        },
+        10s))
+        << "writer_pid " << client().info("fickle").writer_pid << ", attachments "
+        << client().info("fickle").attachments.size();
+
+    flip_checksum();  // healthy again: another process takes the lease
+    auto holder = start_leaser("fickle");
+    EXPECT_EQ(holder.read_line(10s), "leased") << holder.out();
+    holder.close_stdin();
+    EXPECT_TRUE(holder.wait_for_exit(10s).ok()) << holder.out();
 }
 
 }  // namespace

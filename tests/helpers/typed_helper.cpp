@@ -24,6 +24,11 @@
 //                               "lose-connection" -> shuts down its sockets
 //                               (as a lost connection to mmmd), "lost";
 //                               exits at the end of stdin
+//   create-unmappable NAME MIB  limits its address space (RLIMIT_AS) to what
+//                               it uses plus MIB/2 MiB, then creates NAME of
+//                               MIB MiB of bytes: prints "error <code>" and
+//                               keeps its connection until EOF on stdin (exit
+//                               0), or "mapped" (exit 77: the limit did not bite)
 //
 // Exit codes: 0 ok, 1 a check failed / lost the race, 2 usage,
 // 64 + Errc on an mmm::Error (printed as "error <code>: <what>").
@@ -31,6 +36,7 @@
 
 #include <mmm/mmm.hpp>
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,6 +44,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -203,6 +210,34 @@ int create_race(const std::string& name) {
     }
 }
 
+std::size_t address_space_in_use() {
+    std::ifstream statm("/proc/self/statm");
+    std::size_t pages = 0;
+    statm >> pages;
+    return pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+int create_unmappable(mmm::Client& client, const std::string& name, std::size_t mib) {
+    (void)client.stats();  // connected before the limit
+    rlimit before{};
+    if (::getrlimit(RLIMIT_AS, &before) != 0) return 3;
+    rlimit tight = before;
+    tight.rlim_cur = address_space_in_use() + (mib << 20) / 2;
+    if (::setrlimit(RLIMIT_AS, &tight) != 0) return 3;
+    try {
+        auto c = client.create<std::uint8_t>(name, mib << 20);
+        say("mapped");
+        return 77;
+    } catch (const mmm::Error& e) {
+        ::setrlimit(RLIMIT_AS, &before);
+        say("error " + std::string(mmm::to_string(e.code())) + ": " + e.what());
+    }
+    std::string line;
+    while (std::getline(std::cin, line)) {
+    }
+    return 0;
+}
+
 int run(const std::vector<std::string>& a) {
     if (a.empty()) return 2;
     const std::string& cmd = a[0];
@@ -219,6 +254,8 @@ int run(const std::vector<std::string>& a) {
     if (cmd == "ro-write" && a.size() == 2) return ro_write(client, a[1]);
     if (cmd == "hold" && a.size() == 2) return hold(client, a[1]);
     if (cmd == "lease" && a.size() == 2) return lease(client, a[1]);
+    if (cmd == "create-unmappable" && a.size() == 3)
+        return create_unmappable(client, a[1], to_size(a[2].c_str()));
     return 2;
 }
 
