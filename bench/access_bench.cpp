@@ -13,11 +13,14 @@
 //               replayed on a private ChunkSync, to attribute its cost.
 //               8-byte elements take no stripe (one atomic store), so only
 //               the version half applies to them.
+//    BM_Access/*/interleaved runs pointer, checked and checked_single in
+//    alternating blocks within one benchmark (the verdicts use these).
 #include "support/bench_support.hpp"
 
 #include <mmm/detail/seqlock.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <span>
@@ -44,65 +47,94 @@ void fill(std::span<std::uint64_t> s) {
     for (std::size_t i = 0; i < s.size(); ++i) s[i] = i;
 }
 
-// The 256 MiB buffers are made and first touched once per process (Google
-// Benchmark calls a benchmark function several times while it sizes the run);
-// the timed loops only read.
-mmm::MemChunk<std::uint64_t>& sum_chunk() {
-    static mmm::MemChunk<std::uint64_t> mc = [] {
-        auto c = client().create<std::uint64_t>(unique_name("sum"), sum_count());
-        fill(c.span());
+// The 256 MiB buffers are made together, once per process (Google Benchmark
+// calls a benchmark function several times while it sizes the run, and random
+// interleaving runs the sum benchmarks in any order); the timed loops only read.
+//
+// On this kind of VM memory a process touches early reads 5-10% slower than
+// memory it touches later, whichever kind it is (new[], raw shm and an mmm
+// chunk each read slowest when made first; docs/BENCHMARKS.md). So a scratch
+// buffer takes the first slot and stays alive, and the buffers are made in
+// the order chunk, array, array, chunk: the verdict sums both pairs, so an
+// order effect that is left cancels instead of landing on one side.
+struct SumBuffers {
+    std::unique_ptr<unsigned char[]> scratch;
+    mmm::MemChunk<std::uint64_t> chunks[2];
+    std::unique_ptr<std::uint64_t[]> arrays[2];
+};
+
+SumBuffers& sum_buffers() {
+    static SumBuffers b = [] {
+        SumBuffers m;
+        const std::size_t scratch_bytes = pick(std::size_t{512} << 20, std::size_t{1} << 20);
+        m.scratch.reset(new unsigned char[scratch_bytes]);
+        std::memset(m.scratch.get(), 1, scratch_bytes);
+        benchmark::DoNotOptimize(m.scratch.get());
+        auto make_chunk = [&](int k) {
+            m.chunks[k] = client().create<std::uint64_t>(unique_name("sum"), sum_count());
+            fill(m.chunks[k].span());
+        };
+        auto make_array = [&](int k) {
+            m.arrays[k].reset(new std::uint64_t[sum_count()]);
+            fill({m.arrays[k].get(), sum_count()});
+        };
+        make_chunk(0);
+        make_array(0);
+        make_array(1);
+        make_chunk(1);
         mmm_bench::at_teardown([] {
-            sum_chunk().remove();
-            sum_chunk() = {};
+            for (auto& c : sum_buffers().chunks) c.remove();
+            sum_buffers() = {};
         });
-        return c;
+        return m;
     }();
-    return mc;
+    return b;
 }
 
-std::span<std::uint64_t> sum_array() {
-    static std::unique_ptr<std::uint64_t[]> a = [] {
-        std::unique_ptr<std::uint64_t[]> p(new std::uint64_t[sum_count()]);
-        fill({p.get(), sum_count()});
-        return p;
-    }();
-    return {a.get(), sum_count()};
+std::span<const std::uint64_t> sum_chunk(int k = 0) {
+    return sum_buffers().chunks[k].span();
+}
+
+std::span<const std::uint64_t> sum_array(int k = 0) {
+    return {sum_buffers().arrays[k].get(), sum_count()};
 }
 
 void BM_SumSpan_mmm(benchmark::State& state) {
     guarded(state, [&] {
-        auto& mc = sum_chunk();
-        for (auto _ : state) benchmark::DoNotOptimize(sum_of(mc.span()));
-        state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * mc.size() * 8));
+        auto c = sum_chunk();
+        for (auto _ : state) benchmark::DoNotOptimize(sum_of(c));
+        state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * c.size_bytes()));
     });
 }
 
 void BM_SumSpan_newarray(benchmark::State& state) {
-    auto a = sum_array();
-    for (auto _ : state) benchmark::DoNotOptimize(sum_of(a));
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * a.size() * 8));
+    guarded(state, [&] {
+        auto a = sum_array();
+        for (auto _ : state) benchmark::DoNotOptimize(sum_of(a));
+        state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * a.size_bytes()));
+    });
 }
 
-// Both loops in one benchmark, alternating order every iteration, each timed on
-// its own: background load then hits both sides alike (the verdict uses this one).
+// All four loops in one benchmark, each timed on its own, the order of the
+// two kinds alternating every iteration: background load hits both sides
+// alike, and both allocation orders count (the verdict uses this one).
 void BM_SumSpan_interleaved(benchmark::State& state) {
     guarded(state, [&] {
-        auto mmm_span = std::span<const std::uint64_t>(sum_chunk().span());
-        auto array = std::span<const std::uint64_t>(sum_array());
         double mmm_s = 0, array_s = 0;
         bool mmm_first = true;
         for (auto _ : state) {
-            for (int k = 0; k < 2; ++k) {
-                const bool do_mmm = (k == 0) == mmm_first;
+            for (int k = 0; k < 4; ++k) {
+                const bool do_mmm = (k % 2 == 0) == mmm_first;
+                auto buffer = do_mmm ? sum_chunk(k / 2) : sum_array(k / 2);
                 auto t0 = mmm_bench::Clock::now();
-                benchmark::DoNotOptimize(sum_of(do_mmm ? mmm_span : array));
+                benchmark::DoNotOptimize(sum_of(buffer));
                 double s = mmm_bench::seconds_between(t0, mmm_bench::Clock::now());
                 (do_mmm ? mmm_s : array_s) += s;
             }
             mmm_first = !mmm_first;
         }
-        const double bytes =
-            static_cast<double>(state.iterations()) * static_cast<double>(mmm_span.size_bytes());
+        const double bytes = 2.0 * static_cast<double>(state.iterations()) *
+                             static_cast<double>(sum_count() * sizeof(std::uint64_t));
         state.counters["mmm_GBps"] = bytes / mmm_s / 1e9;
         state.counters["newarray_GBps"] = bytes / array_s / 1e9;
         state.counters["ratio"] = array_s / mmm_s;
@@ -155,26 +187,50 @@ struct Fixture {
     }
 };
 
+// One pass over the chunk, the element access done as `how` says. Out of line
+// per variant, so that each variant's loop is the same code wherever it runs.
+template <class E, How how>
+__attribute__((noinline)) void read_pass(const mmm::MemChunk<E>& mc) {
+    for (std::size_t i = 0; i < kElements; ++i) {
+        if constexpr (how == How::raw) {
+            E v = mc[i];
+            benchmark::DoNotOptimize(v);
+        } else if constexpr (how == How::pointer) {
+            E v = *mc.pointer(i);
+            benchmark::DoNotOptimize(v);
+        } else {
+            E v = mc.read(i);
+            benchmark::DoNotOptimize(v);
+        }
+    }
+}
+
+template <class E, How how>
+__attribute__((noinline)) void write_pass(mmm::MemChunk<E>& mc, std::uint64_t x) {
+    for (std::size_t i = 0; i < kElements; ++i) {
+        const E v = make<E>(x + i);
+        if constexpr (how == How::raw) {
+            mc[i] = v;
+        } else if constexpr (how == How::pointer) {
+            *mc.pointer(i) = v;
+        } else {
+            mc.write(i, v);
+        }
+        benchmark::ClobberMemory();
+    }
+}
+
+template <class E>
+void fill_chunk(mmm::MemChunk<E>& mc) {
+    for (std::size_t i = 0; i < kElements; ++i) mc.write(i, make<E>(i));
+}
+
 template <class E, How how>
 void BM_Read(benchmark::State& state) {
     guarded(state, [&] {
         Fixture<E> f(how);
-        auto& mc = f.mc;
-        for (std::size_t i = 0; i < kElements; ++i) mc.write(i, make<E>(i));
-        for (auto _ : state) {
-            for (std::size_t i = 0; i < kElements; ++i) {
-                if constexpr (how == How::raw) {
-                    E v = mc[i];
-                    benchmark::DoNotOptimize(v);
-                } else if constexpr (how == How::pointer) {
-                    E v = *mc.pointer(i);
-                    benchmark::DoNotOptimize(v);
-                } else {
-                    E v = mc.read(i);
-                    benchmark::DoNotOptimize(v);
-                }
-            }
-        }
+        fill_chunk(f.mc);
+        for (auto _ : state) read_pass<E, how>(f.mc);
         state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kElements));
     });
 }
@@ -183,23 +239,54 @@ template <class E, How how>
 void BM_Write(benchmark::State& state) {
     guarded(state, [&] {
         Fixture<E> f(how);
-        auto& mc = f.mc;
         std::uint64_t x = 0;
-        for (auto _ : state) {
-            ++x;
-            for (std::size_t i = 0; i < kElements; ++i) {
-                const E v = make<E>(x + i);
-                if constexpr (how == How::raw) {
-                    mc[i] = v;
-                } else if constexpr (how == How::pointer) {
-                    *mc.pointer(i) = v;
-                } else {
-                    mc.write(i, v);
-                }
-                benchmark::ClobberMemory();
-            }
-        }
+        for (auto _ : state) write_pass<E, how>(f.mc, ++x);
         state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kElements));
+    });
+}
+
+// pointer, checked and checked_single in one benchmark, in blocks of kBlock
+// passes timed on their own, the order rotating every iteration: on a VM whose
+// speed moves by tens of percent within seconds, the separate benchmarks
+// above drift apart; these share every slow and fast moment (the verdicts use
+// these). Counters: ns per element of each variant.
+constexpr int kBlock = 64;
+
+template <class E, bool kWrite>
+void BM_AccessInterleaved(benchmark::State& state) {
+    guarded(state, [&] {
+        Fixture<E> many(How::checked);
+        Fixture<E> single(How::checked_single);
+        fill_chunk(many.mc);
+        fill_chunk(single.mc);
+        double ns[3] = {0, 0, 0};  // pointer, checked, checked_single
+        std::uint64_t x = 0;
+        int first = 0;
+        for (auto _ : state) {
+            for (int k = 0; k < 3; ++k) {
+                const int variant = (first + k) % 3;
+                auto t0 = mmm_bench::Clock::now();
+                for (int b = 0; b < kBlock; ++b) {
+                    ++x;
+                    if constexpr (kWrite) {
+                        if (variant == 0) write_pass<E, How::pointer>(many.mc, x);
+                        if (variant == 1) write_pass<E, How::checked>(many.mc, x);
+                        if (variant == 2) write_pass<E, How::checked_single>(single.mc, x);
+                    } else {
+                        if (variant == 0) read_pass<E, How::pointer>(many.mc);
+                        if (variant == 1) read_pass<E, How::checked>(many.mc);
+                        if (variant == 2) read_pass<E, How::checked_single>(single.mc);
+                    }
+                }
+                ns[variant] += mmm_bench::ns_between(t0, mmm_bench::Clock::now());
+            }
+            first = (first + 1) % 3;
+        }
+        const double elements =
+            static_cast<double>(state.iterations()) * static_cast<double>(kBlock * kElements);
+        state.counters["pointer_ns"] = ns[0] / elements;
+        state.counters["checked_ns"] = ns[1] / elements;
+        state.counters["checked_single_ns"] = ns[2] / elements;
     });
 }
 
@@ -263,6 +350,13 @@ void BM_WriteVersionOnly(benchmark::State& state) {
 BENCHMARK(BM_SumSpan_newarray)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SumSpan_mmm)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SumSpan_interleaved)->Unit(benchmark::kMillisecond);
+
+BENCHMARK_TEMPLATE(BM_AccessInterleaved, std::uint64_t, false)
+    ->Name("BM_Access/read/u64/interleaved");
+BENCHMARK_TEMPLATE(BM_AccessInterleaved, Line, false)->Name("BM_Access/read/line64/interleaved");
+BENCHMARK_TEMPLATE(BM_AccessInterleaved, std::uint64_t, true)
+    ->Name("BM_Access/write/u64/interleaved");
+BENCHMARK_TEMPLATE(BM_AccessInterleaved, Line, true)->Name("BM_Access/write/line64/interleaved");
 
 BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::raw)->Name("BM_Read/u64/raw");
 BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::pointer)->Name("BM_Read/u64/pointer");

@@ -6,6 +6,9 @@
 //   futex_raw    store + FUTEX_WAKE / FUTEX_WAIT on a word of a shared mapping
 //   mmm_spin0    MemChunk::write + wait_for_change(spin = 0): sleeps at once
 //   mmm_default  MemChunk::write + wait_for_change(spin = mmm::default_wait_spin)
+//   futex_vs_mmm_spin0  futex_raw and mmm_spin0 in one pair of processes,
+//                switching every kBlock round trips: both see the same load
+//                and the same CPU placement (the verdict uses this one)
 #include "support/bench_support.hpp"
 
 #include <linux/futex.h>
@@ -181,11 +184,85 @@ void BM_PingPong_mmm_default(benchmark::State& state) {
     ping_pong_mmm(state, mmm::default_wait_spin);
 }
 
+// The child follows the parent's schedule: round trip i uses the raw futex
+// when raw_turn(i), else the chunk; both sides count round trips alike.
+constexpr std::uint64_t kBlock = 32;
+bool raw_turn(std::uint64_t i) {
+    return (i / kBlock) % 2 == 0;
+}
+
+void BM_PingPong_futex_vs_mmm_spin0(benchmark::State& state) {
+    guarded(state, [&] {
+        const std::string name = mmm_bench::unique_name("pingpong");
+        auto mc = mmm_bench::client().create<std::uint64_t>(name, 1);
+        mmm_bench::SharedPage page;
+        auto* sh = new (page.as<void>()) Shared{};
+        mmm_bench::StartGate gate;
+        const auto options = mmm_bench::daemon().client_options();
+        pid_t child = mmm_bench::fork_child([&] {
+            mmm::Client c(options);
+            auto peer = c.open<std::uint64_t>(name);
+            std::uint32_t chunk_seen = peer.version();
+            std::uint32_t word_seen = 0;
+            gate.arrive_and_wait();
+            for (std::uint64_t i = 0;; ++i) {
+                if (raw_turn(i)) {
+                    word_seen = futex_until_changed(sh->word, word_seen);
+                    if (sh->stop.load(std::memory_order_acquire)) return 0;
+                    sh->word.store(++word_seen, std::memory_order_release);
+                    mmm_bench::futex_wake(&sh->word);
+                } else {
+                    auto v = peer.wait_for_change(chunk_seen, kStall, 0ns);
+                    if (!v) throw std::runtime_error("wait_for_change timed out in the child");
+                    if (sh->stop.load(std::memory_order_acquire)) return 0;
+                    peer.write(0, i);
+                    chunk_seen = *v + 1;
+                }
+            }
+        });
+        gate.wait_ready(1);
+        std::uint32_t chunk_seen = mc.version();
+        std::uint32_t word = 0;
+        gate.release(1);
+        mmm_bench::Samples raw, mmm;
+        std::uint64_t i = 0;
+        for (auto _ : state) {
+            const bool use_raw = raw_turn(i);
+            auto t0 = Clock::now();
+            if (use_raw) {
+                sh->word.store(++word, std::memory_order_release);
+                mmm_bench::futex_wake(&sh->word);
+                word = futex_until_changed(sh->word, word);
+            } else {
+                mc.write(0, i);
+                auto v = mc.wait_for_change(chunk_seen + 1, kStall, 0ns);
+                if (!v) throw std::runtime_error("wait_for_change timed out in the parent");
+                chunk_seen = *v;
+            }
+            (use_raw ? raw : mmm).add(mmm_bench::ns_between(t0, Clock::now()));
+            ++i;
+        }
+        // Release the child from whichever wait round trip i put it in.
+        sh->stop.store(1, std::memory_order_release);
+        if (raw_turn(i)) {
+            sh->word.store(++word, std::memory_order_release);
+            mmm_bench::futex_wake(&sh->word);
+        } else {
+            mc.write(0, i);
+        }
+        check_child(state, child);
+        mc.remove();
+        raw.report(state, "raw_");
+        mmm.report(state, "mmm_");
+    });
+}
+
 }  // namespace
 
 BENCHMARK(BM_PingPong_spin_raw)->Name("BM_PingPong/spin_raw")->UseRealTime();
 BENCHMARK(BM_PingPong_futex_raw)->Name("BM_PingPong/futex_raw")->UseRealTime();
 BENCHMARK(BM_PingPong_mmm_spin0)->Name("BM_PingPong/mmm_spin0")->UseRealTime();
 BENCHMARK(BM_PingPong_mmm_default)->Name("BM_PingPong/mmm_default")->UseRealTime();
+BENCHMARK(BM_PingPong_futex_vs_mmm_spin0)->Name("BM_PingPong/futex_vs_mmm_spin0")->UseRealTime();
 
 MMM_BENCH_MAIN();

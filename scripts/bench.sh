@@ -52,7 +52,7 @@ if [[ $quick == 1 ]]; then
 else
   interleave=(--benchmark_enable_random_interleaving=true)
   runs=(
-    "access_bench|--benchmark_repetitions=3 --benchmark_min_time=0.2 ${interleave[*]}"
+    "access_bench|--benchmark_repetitions=5 --benchmark_min_time=0.2 ${interleave[*]}"
     "wait_bench|--benchmark_repetitions=3 --benchmark_min_time=1 ${interleave[*]}"
     "control_bench|--benchmark_repetitions=3 --benchmark_min_time=0.5 ${interleave[*]}"
     "control_bench_nopoll|--benchmark_repetitions=3 --benchmark_min_time=0.5 ${interleave[*]}"
@@ -189,21 +189,32 @@ if a and b:
                  f"{a/b:.2f}x", "-", "info"))
 
 # 2. checked access
+# Verdicts on the interleaved benchmarks (pointer, checked and checked_single
+# in alternating blocks within one run); the separate benchmarks are in Details.
 for op in ("Read", "Write"):
     for elem, label in (("u64", "8-byte"), ("line64", "64-byte")):
-        p = ns_per_item(f"BM_{op}/{elem}/pointer")
+        n = f"BM_Access/{op.lower()}/{elem}/interleaved"
+        p = metric(n, "pointer_ns")
         for variant, kind in (("checked", "many-writer chunk"),
                               ("checked_single", "single-writer chunk")):
-            c = ns_per_item(f"BM_{op}/{elem}/{variant}")
+            c = metric(n, f"{variant}_ns")
             ratio_row(f"checked {op.lower()}(i), {label} element, {kind}, vs *pointer(i) "
-                      "(time/op)", c, p, "<=", 2.0, f"{fmt(c)} vs {fmt(p)} ns")
+                      "(time/op, interleaved)", c, p, "<=", 2.0, f"{fmt(c)} vs {fmt(p)} ns")
 
 # 3. ping-pong
+# Verdict on the interleaved benchmark (both protocols in one pair of processes,
+# switching every 32 round trips); the separate benchmarks are shown as well.
+for q in ("p50", "p99"):
+    m = metric("BM_PingPong/futex_vs_mmm_spin0", f"mmm_{q}_ns")
+    f = metric("BM_PingPong/futex_vs_mmm_spin0", f"raw_{q}_ns")
+    ratio_row(f"wait_for_change round trip, spin 0, vs raw futex ({q}, interleaved)", m, f, "<=",
+              1.1, f"{fmt(m and m/1e3)} vs {fmt(f and f/1e3)} us")
 for q in ("p50", "p99"):
     m = metric("BM_PingPong/mmm_spin0", f"{q}_ns")
     f = metric("BM_PingPong/futex_raw", f"{q}_ns")
-    ratio_row(f"wait_for_change round trip, spin 0, vs raw futex ({q})", m, f, "<=", 1.1,
-              f"{fmt(m and m/1e3)} vs {fmt(f and f/1e3)} us")
+    if m is not None and f:
+        rows.append((f"same, {q}, as two separate benchmarks",
+                     f"{fmt(m/1e3)} vs {fmt(f/1e3)} us", f"{m/f:.2f}x", "-", "info"))
 # "While the peer is active": judged on the SCHED_FIFO run when there is one (both
 # processes then always have a CPU); the plain run is shown beside it.
 rt = "rt:" if find("rt:BM_PingPong/spin_raw") else ""
@@ -289,9 +300,11 @@ for op in ("Read", "Write"):
         if op == "Write":
             variants += (["seqlock_only"] if elem == "line64" else []) + ["version_only"]
         for v in variants:
-            body.append((f"{op.lower()} {elem}", v, fmt(ns_per_item(f"BM_{op}/{elem}/{v}"), " ns")))
+            inter = metric(f"BM_Access/{op.lower()}/{elem}/interleaved", f"{v}_ns")
+            body.append((f"{op.lower()} {elem}", v, fmt(ns_per_item(f"BM_{op}/{elem}/{v}"), " ns"),
+                         fmt(inter, " ns") if inter is not None else "-"))
 table("Element access, time per operation (median of repetitions; 1024 cache-resident elements)",
-      ["operation", "variant", "time/op"], body)
+      ["operation", "variant", "time/op, separate benchmark", "time/op, interleaved"], body)
 
 body = []
 for v in ("spin_raw", "mmm_default", "futex_raw", "mmm_spin0"):
@@ -300,6 +313,12 @@ for v in ("spin_raw", "mmm_default", "futex_raw", "mmm_spin0"):
                  fmt(metric(n, "p99_ns") and metric(n, "p99_ns") / 1e3),
                  fmt(metric(n, "mean_ns") and metric(n, "mean_ns") / 1e3),
                  fmt(metric(n, "samples"))))
+n = "BM_PingPong/futex_vs_mmm_spin0"
+for side, label in (("raw_", "futex_raw (interleaved)"), ("mmm_", "mmm_spin0 (interleaved)")):
+    body.append((label, fmt(metric(n, side + "p50_ns") and metric(n, side + "p50_ns") / 1e3),
+                 fmt(metric(n, side + "p99_ns") and metric(n, side + "p99_ns") / 1e3),
+                 fmt(metric(n, side + "mean_ns") and metric(n, side + "mean_ns") / 1e3),
+                 fmt(metric(n, side + "samples"))))
 table("Cross-process round trip (us)", ["variant", "p50", "p99", "mean", "samples/run"], body)
 if rt:
     body = []
