@@ -139,59 +139,18 @@ void BM_PingPong_futex_raw(benchmark::State& state) {
     });
 }
 
-void ping_pong_mmm(benchmark::State& state, std::chrono::nanoseconds spin) {
-    guarded(state, [&] {
-        const std::string name = mmm_bench::unique_name("pingpong");
-        auto mc = mmm_bench::client().create<std::uint64_t>(name, 1);
-        mmm_bench::SharedPage page;
-        auto* stop = new (page.as<void>()) std::atomic<std::uint32_t>{0};
-        mmm_bench::StartGate gate;
-        const auto options = mmm_bench::daemon().client_options();
-        pid_t child = mmm_bench::fork_child([&] {
-            mmm::Client c(options);
-            auto peer = c.open<std::uint64_t>(name);
-            std::uint32_t seen = peer.version();
-            gate.arrive_and_wait();
-            for (std::uint64_t x = 0;; ++x) {
-                auto v = peer.wait_for_change(seen, kStall, spin);
-                if (!v) throw std::runtime_error("wait_for_change timed out in the child");
-                if (stop->load(std::memory_order_acquire)) return 0;
-                peer.write(0, x);
-                seen = *v + 1;  // strictly alternating: our write made it *v + 1
-            }
-        });
-        gate.wait_ready(1);
-        std::uint32_t seen = mc.version();
-        gate.release(1);
-        std::uint64_t x = 0;
-        run_rounds(state, [&] {
-            mc.write(0, ++x);
-            auto v = mc.wait_for_change(seen + 1, kStall, spin);
-            if (!v) throw std::runtime_error("wait_for_change timed out in the parent");
-            seen = *v;
-        });
-        stop->store(1, std::memory_order_release);
-        mc.write(0, ++x);
-        check_child(state, child);
-        mc.remove();
-    });
-}
-
-void BM_PingPong_mmm_spin0(benchmark::State& state) {
-    ping_pong_mmm(state, 0ns);
-}
-void BM_PingPong_mmm_default(benchmark::State& state) {
-    ping_pong_mmm(state, mmm::default_wait_spin);
-}
-
-// The child follows the parent's schedule: round trip i uses the raw futex
-// when raw_turn(i), else the chunk; both sides count round trips alike.
+// With `with_raw`, round trip i goes through the raw futex word when
+// raw_turn(i), else through the chunk; the child follows the same schedule.
 constexpr std::uint64_t kBlock = 32;
 bool raw_turn(std::uint64_t i) {
     return (i / kBlock) % 2 == 0;
 }
 
-void BM_PingPong_futex_vs_mmm_spin0(benchmark::State& state) {
+// Two processes ping-pong through a chunk (MemChunk::write + wait_for_change
+// with `spin`) and, when `with_raw`, also through a raw futex word, switching
+// every kBlock round trips. Counters: p50_ns... of the chunk alone, or
+// mmm_p50_ns... and raw_p50_ns... of both.
+void ping_pong(benchmark::State& state, std::chrono::nanoseconds spin, bool with_raw) {
     guarded(state, [&] {
         const std::string name = mmm_bench::unique_name("pingpong");
         auto mc = mmm_bench::client().create<std::uint64_t>(name, 1);
@@ -206,17 +165,17 @@ void BM_PingPong_futex_vs_mmm_spin0(benchmark::State& state) {
             std::uint32_t word_seen = 0;
             gate.arrive_and_wait();
             for (std::uint64_t i = 0;; ++i) {
-                if (raw_turn(i)) {
+                if (with_raw && raw_turn(i)) {
                     word_seen = futex_until_changed(sh->word, word_seen);
                     if (sh->stop.load(std::memory_order_acquire)) return 0;
                     sh->word.store(++word_seen, std::memory_order_release);
                     mmm_bench::futex_wake(&sh->word);
                 } else {
-                    auto v = peer.wait_for_change(chunk_seen, kStall, 0ns);
+                    auto v = peer.wait_for_change(chunk_seen, kStall, spin);
                     if (!v) throw std::runtime_error("wait_for_change timed out in the child");
                     if (sh->stop.load(std::memory_order_acquire)) return 0;
                     peer.write(0, i);
-                    chunk_seen = *v + 1;
+                    chunk_seen = *v + 1;  // strictly alternating: our write made it *v + 1
                 }
             }
         });
@@ -226,25 +185,27 @@ void BM_PingPong_futex_vs_mmm_spin0(benchmark::State& state) {
         gate.release(1);
         mmm_bench::Samples raw, mmm;
         std::uint64_t i = 0;
+        auto prev = Clock::now();
         for (auto _ : state) {
-            const bool use_raw = raw_turn(i);
-            auto t0 = Clock::now();
+            const bool use_raw = with_raw && raw_turn(i);
             if (use_raw) {
                 sh->word.store(++word, std::memory_order_release);
                 mmm_bench::futex_wake(&sh->word);
                 word = futex_until_changed(sh->word, word);
             } else {
                 mc.write(0, i);
-                auto v = mc.wait_for_change(chunk_seen + 1, kStall, 0ns);
+                auto v = mc.wait_for_change(chunk_seen + 1, kStall, spin);
                 if (!v) throw std::runtime_error("wait_for_change timed out in the parent");
                 chunk_seen = *v;
             }
-            (use_raw ? raw : mmm).add(mmm_bench::ns_between(t0, Clock::now()));
+            auto now = Clock::now();  // as run_rounds: one iteration, loop included
+            (use_raw ? raw : mmm).add(mmm_bench::ns_between(prev, now));
+            prev = now;
             ++i;
         }
         // Release the child from whichever wait round trip i put it in.
         sh->stop.store(1, std::memory_order_release);
-        if (raw_turn(i)) {
+        if (with_raw && raw_turn(i)) {
             sh->word.store(++word, std::memory_order_release);
             mmm_bench::futex_wake(&sh->word);
         } else {
@@ -252,9 +213,23 @@ void BM_PingPong_futex_vs_mmm_spin0(benchmark::State& state) {
         }
         check_child(state, child);
         mc.remove();
-        raw.report(state, "raw_");
-        mmm.report(state, "mmm_");
+        if (with_raw) {
+            raw.report(state, "raw_");
+            mmm.report(state, "mmm_");
+        } else {
+            mmm.report(state);
+        }
     });
+}
+
+void BM_PingPong_mmm_spin0(benchmark::State& state) {
+    ping_pong(state, 0ns, false);
+}
+void BM_PingPong_mmm_default(benchmark::State& state) {
+    ping_pong(state, mmm::default_wait_spin, false);
+}
+void BM_PingPong_futex_vs_mmm_spin0(benchmark::State& state) {
+    ping_pong(state, 0ns, true);
 }
 
 }  // namespace
