@@ -89,10 +89,30 @@ std::unique_ptr<detail::MappedChunk> map_described(std::shared_ptr<detail::Clien
         h.element_size, writable, (h.flags & detail::kFlagSingleWriter) != 0);
 }
 
-// mmmd counted this mapping, and gave a writable one of a single-writer chunk
-// the write lease, before it answered: a mapping that does not come about lets
-// go of both as a MemChunk's destructor would (the lease through the
-// descriptor, there being no mapping), or they stay until the process exits.
+// mmmd counted a mapping, and gave a writable one of a single-writer chunk the
+// write lease, before it answered. When the mapping does not come about, this
+// lets go of both as a MemChunk's destructor would (the lease through the
+// descriptor, there being no mapping). Best effort, never throws: whatever it
+// cannot undo stays until the process disconnects (the count) or exits (the
+// lease). Like that destructor, it waits for a connection another thread of
+// the Client may be using.
+void release_grant(detail::ClientCore& core, const detail::Reply& reply, const ChunkInfo& info,
+                   bool writable) noexcept {
+    try {
+        if (writable && info.single_writer && !reply.fds.empty()) {
+            const int fd = reply.fds.front().get();
+            if (detail::read_sync_word(fd, detail::kWriterPidOffset, info.name) ==
+                detail::current_pid())
+                detail::write_sync_word(fd, detail::kWriterPidOffset, 0, info.name);
+        }
+    } catch (...) {
+    }
+    try {
+        core.notify(proto::CloseRequest{info.name, info.generation, writable});
+    } catch (...) {
+    }
+}
+
 std::unique_ptr<detail::MappedChunk> map_chunk(const std::shared_ptr<detail::ClientCore>& core,
                                                const detail::Reply& reply, const ChunkInfo& info,
                                                const ElementType& type, bool writable,
@@ -100,17 +120,7 @@ std::unique_ptr<detail::MappedChunk> map_chunk(const std::shared_ptr<detail::Cli
     try {
         return map_described(core, reply, info, type, writable, populate);
     } catch (...) {
-        if (writable && info.single_writer && !reply.fds.empty()) {
-            try {
-                const int fd = reply.fds.front().get();
-                if (detail::read_sync_word(fd, detail::kWriterPidOffset, info.name) ==
-                    detail::current_pid())
-                    detail::write_sync_word(fd, detail::kWriterPidOffset, 0, info.name);
-            } catch (const Error&) {
-                // mmmd clears it when this process exits.
-            }
-        }
-        core->notify(proto::CloseRequest{info.name, info.generation, writable});
+        release_grant(*core, reply, info, writable);
         throw;
     }
 }
@@ -180,13 +190,16 @@ std::unique_ptr<detail::MappedChunk> Client::create_mapped(std::string_view name
         return created;
     });
     try {
-        return map_chunk(core_, reply, info, type, true, options.populate);
-    } catch (const std::exception&) {
-        // A create that throws leaves no chunk behind (a retry must not find it).
+        return map_described(core_, reply, info, type, true, options.populate);
+    } catch (...) {
+        // A create that throws leaves no chunk behind (a retry must not find
+        // it). Removed first, while this process still holds the lease: nobody
+        // else can have written to it. Opens served since see deleted().
         try {
             core_->call(proto::RemoveRequest{info.name, info.generation});
-        } catch (const Error&) {
-            // Then it stays, like any chunk whose creator went away; the first error says why.
+        } catch (...) {
+            // It stays, like any chunk whose creator went away; the first error says why.
+            release_grant(*core_, reply, info, true);
         }
         throw;
     }

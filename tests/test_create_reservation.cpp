@@ -308,29 +308,28 @@ TEST_F(CreateReservationTest, ChunkWaitingForCommitIsReclaimedByTheNextMmmd) {
     EXPECT_EQ(mmm::test::error_of([&] { client().info("orphaned"); }), mmm::Errc::not_found);
 }
 
-// mmmd holds a descriptor across the unlink of a large segment and closes it
-// on its reaper thread (freeing 0.2 s/GiB of pages is not the event loop's
-// job); that descriptor must go, or the memory is never returned.
 // The creator reserved and committed, then could not map the chunk (its
 // address space is limited): create throws and leaves no chunk behind, while
 // the creator stays connected (not only when it disconnects).
 TEST_F(CreateReservationTest, ACreateWhoseMappingFailsLeavesNothing) {
     mmm::test::ChildOptions options;
     options.stdin_pipe = true;
-    auto creator = start_helper("typed_helper", {"create-unmappable", "unmappable", "64"}, options);
+    auto creator = start_helper("typed_helper", {"create-unmappable", "unmappable", "32"}, options);
     auto line = creator.read_line(30s);
     ASSERT_TRUE(line.has_value()) << creator.out();
-    if (*line == "mapped") {
+    if (*line == "mapped" || line->rfind("skip", 0) == 0) {
         creator.close_stdin();
         (void)creator.wait_for_exit(10s);
-        client().remove("unmappable");
-        GTEST_SKIP() << "RLIMIT_AS did not stop a 64 MiB mapping here";
+        if (*line == "mapped") client().remove("unmappable");
+        GTEST_SKIP() << "RLIMIT_AS did not stop a 32 MiB mapping here: " << *line;
     }
-    EXPECT_EQ(line->rfind("error ", 0), 0u) << *line;
+    // io_error from mmap: the reservation and the commit went through, so the
+    // clean-up under test ran (not the reservation's own, which says no_space).
+    EXPECT_EQ(line->rfind("error io_error", 0), 0u) << *line;
     // The create's clean-up is a remove on the creator's connection, answered
     // before create throws: nothing to wait for.
-    EXPECT_TRUE(client().list().empty())
-        << "the failed create left '" << client().list()[0].name << "'";
+    const auto left = client().list();
+    EXPECT_TRUE(left.empty()) << "the failed create left '" << left.front().name << "'";
     EXPECT_FALSE(segment_exists("unmappable"));
     EXPECT_NO_THROW((void)client().create<std::uint8_t>("unmappable", 1));
     client().remove("unmappable");
@@ -338,6 +337,9 @@ TEST_F(CreateReservationTest, ACreateWhoseMappingFailsLeavesNothing) {
     EXPECT_TRUE(creator.wait_for_exit(10s).ok()) << creator.out();
 }
 
+// mmmd holds a descriptor across the unlink of a large segment and closes it
+// on its reaper thread (freeing 0.2 s/GiB of pages is not the event loop's
+// job); that descriptor must go, or the memory is never returned.
 TEST_F(CreateReservationTest, RemovedLargeSegmentIsReleasedByMmmd) {
     const std::string path = path_of("released");
     {
