@@ -130,6 +130,19 @@ ChunkInfo info_of(const detail::Reply& reply) {
     return proto::decode_info(r);
 }
 
+// A create that throws leaves no chunk behind (a retry must not find it):
+// removes this incarnation of it. False when that failed too; the first
+// error is the one the caller reports.
+template <class Call>
+bool remove_created(Call&& call, const ChunkInfo& info) noexcept {
+    try {
+        call(proto::RemoveRequest{info.name, info.generation});
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
 // mmmd left a large chunk `creating` for us to reserve its memory on this CPU
 // (detail::kClientReserveMinBytes); nobody else can open it until we commit.
 // `call` sends on the connection that made the create (it alone may commit).
@@ -140,11 +153,8 @@ void reserve_and_commit(Call& call, const ChunkInfo& info, const detail::Reply& 
     try {
         detail::reserve_memory(reply.fds.front().get(), info.segment_bytes, info.name);
     } catch (const Error&) {
-        try {
-            call(proto::RemoveRequest{info.name, info.generation});
-        } catch (const Error&) {
-            // mmmd also deletes it when this connection closes or at its next start.
-        }
+        // If that fails, mmmd deletes it when this connection closes or at its next start.
+        remove_created(call, info);
         throw;
     }
     // A commit mmmd refuses deletes the chunk there.
@@ -192,15 +202,11 @@ std::unique_ptr<detail::MappedChunk> Client::create_mapped(std::string_view name
     try {
         return map_described(core_, reply, info, type, true, options.populate);
     } catch (...) {
-        // A create that throws leaves no chunk behind (a retry must not find
-        // it). Removed first, while this process still holds the lease: nobody
-        // else can have written to it. Opens served since see deleted().
-        try {
-            core_->call(proto::RemoveRequest{info.name, info.generation});
-        } catch (...) {
-            // It stays, like any chunk whose creator went away; the first error says why.
+        // Removed while this process still holds the lease: nobody else can
+        // have written to it; opens served since see deleted(). When the remove
+        // fails, the chunk stays like any whose creator went away.
+        if (!remove_created([&](const proto::Request& r) { return core_->call(r); }, info))
             release_grant(*core_, reply, info, true);
-        }
         throw;
     }
 }
