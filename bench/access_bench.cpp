@@ -14,7 +14,9 @@
 //               8-byte elements take no stripe (one atomic store), so only
 //               the version half applies to them.
 //    BM_Access/*/interleaved runs pointer, checked and checked_single in
-//    alternating blocks within one benchmark (the verdicts use these).
+//    alternating blocks within one benchmark (the verdicts use these); the
+//    write ones also run version_only: *pointer(i) = v plus the atomic add of
+//    a shared version, the floor of any many-writer design with one counter.
 #include "support/bench_support.hpp"
 
 #include <mmm/detail/seqlock.hpp>
@@ -220,6 +222,28 @@ __attribute__((noinline)) void write_pass(mmm::MemChunk<E>& mc, std::uint64_t x)
     }
 }
 
+// A ChunkSync in private memory, laid out as in a segment.
+struct PrivateSync {
+    PrivateSync() : sync(new (std::align_val_t{64}) mmm::detail::ChunkSync{}) {}
+    ~PrivateSync() { ::operator delete (sync, std::align_val_t{64}); }
+    mmm::detail::ChunkSync* sync;
+};
+
+// The floor of any design in which every write of many writers bumps one
+// shared counter: *pointer(i) = v plus the atomic add and the waiter check,
+// on a private ChunkSync (so the chunk's own version is left alone).
+template <class E>
+__attribute__((noinline)) void version_floor_pass(mmm::MemChunk<E>& mc,
+                                                  mmm::detail::ChunkSync* sync, std::uint64_t x) {
+    for (std::size_t i = 0; i < kElements; ++i) {
+        *mc.pointer(i) = make<E>(x + i);
+        sync->version.fetch_add(1, std::memory_order_seq_cst);
+        if (mmm::detail::has_sleepers(sync, std::memory_order_seq_cst)) [[unlikely]]
+            mmm::detail::wake_waiters(sync);
+        benchmark::ClobberMemory();
+    }
+}
+
 template <class E>
 void fill_chunk(mmm::MemChunk<E>& mc) {
     for (std::size_t i = 0; i < kElements; ++i) mc.write(i, make<E>(i));
@@ -257,14 +281,16 @@ void BM_AccessInterleaved(benchmark::State& state) {
     guarded(state, [&] {
         Fixture<E> many(How::checked);
         Fixture<E> single(How::checked_single);
+        PrivateSync floor;
         fill_chunk(many.mc);
         fill_chunk(single.mc);
-        double ns[3] = {0, 0, 0};  // pointer, checked, checked_single
+        constexpr int kVariants = kWrite ? 4 : 3;
+        double ns[4] = {0, 0, 0, 0};  // pointer, checked, checked_single, version_only
         std::uint64_t x = 0;
         int first = 0;
         for (auto _ : state) {
-            for (int k = 0; k < 3; ++k) {
-                const int variant = (first + k) % 3;
+            for (int k = 0; k < kVariants; ++k) {
+                const int variant = (first + k) % kVariants;
                 auto t0 = mmm_bench::Clock::now();
                 for (int b = 0; b < kBlock; ++b) {
                     ++x;
@@ -272,6 +298,7 @@ void BM_AccessInterleaved(benchmark::State& state) {
                         if (variant == 0) write_pass<E, How::pointer>(many.mc, x);
                         if (variant == 1) write_pass<E, How::checked>(many.mc, x);
                         if (variant == 2) write_pass<E, How::checked_single>(single.mc, x);
+                        if (variant == 3) version_floor_pass<E>(many.mc, floor.sync, x);
                     } else {
                         if (variant == 0) read_pass<E, How::pointer>(many.mc);
                         if (variant == 1) read_pass<E, How::checked>(many.mc);
@@ -280,23 +307,19 @@ void BM_AccessInterleaved(benchmark::State& state) {
                 }
                 ns[variant] += mmm_bench::ns_between(t0, mmm_bench::Clock::now());
             }
-            first = (first + 1) % 3;
+            first = (first + 1) % kVariants;
         }
         const double elements =
             static_cast<double>(state.iterations()) * static_cast<double>(kBlock * kElements);
         state.counters["pointer_ns"] = ns[0] / elements;
         state.counters["checked_ns"] = ns[1] / elements;
         state.counters["checked_single_ns"] = ns[2] / elements;
+        if (kWrite) state.counters["version_only_ns"] = ns[3] / elements;
     });
 }
 
 // The halves of seq_write (include/mmm/detail/seqlock.hpp), replayed on a
 // private ChunkSync with the same layout, to show where a checked write's time goes.
-struct PrivateSync {
-    PrivateSync() : sync(new (std::align_val_t{64}) mmm::detail::ChunkSync{}) {}
-    ~PrivateSync() { ::operator delete (sync, std::align_val_t{64}); }
-    mmm::detail::ChunkSync* sync;
-};
 
 template <class E>
 void BM_WriteSeqlockOnly(benchmark::State& state) {

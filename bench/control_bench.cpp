@@ -12,6 +12,10 @@
 //   BM_CreateRemove/mmm/procs:N   create<uint64_t>(name, 512), unmap, remove
 //   BM_CreateRemove/raw/procs:N   shm_open(O_CREAT|O_EXCL) + posix_fallocate(4 KiB)
 //                                 + mmap + munmap + close + shm_unlink
+//   BM_CreateRemove/floor/procs:N the raw work plus two pings to mmmd (one after
+//                                 the mmap, one before the unlink): what any design
+//                                 pays that checks both create and remove with mmmd
+//                                 over its socket, with mmmd doing no work at all
 #include "support/bench_support.hpp"
 
 #include "client_core.hpp"
@@ -25,6 +29,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -186,8 +191,14 @@ int mmm_worker(const mmm::ClientOptions& options, mmm_bench::StartGate& gate, st
     return 0;
 }
 
-int raw_worker(mmm_bench::StartGate& gate, std::size_t ops) {
+// `pings`: the floor variant's connection to mmmd, or null for the raw one.
+int raw_worker(mmm_bench::StartGate& gate, std::size_t ops, const mmm::ClientOptions* pings) {
     const std::string stem = mmm_bench::raw_segment_name("cr-" + std::to_string(::getpid()) + "-");
+    std::optional<mmm::detail::ClientCore> core;
+    if (pings) core.emplace(*pings);
+    auto ping = [&] {
+        if (core) core->call(mmm::proto::PingRequest{});
+    };
     gate.arrive_and_wait();
     for (std::size_t k = 0; k < ops; ++k) {
         const std::string seg = stem + std::to_string(k);
@@ -196,14 +207,18 @@ int raw_worker(mmm_bench::StartGate& gate, std::size_t ops) {
         if (::posix_fallocate(fd, 0, kRawBytes) != 0) return 3;
         void* p = ::mmap(nullptr, kRawBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED) return 4;
+        ping();
         ::munmap(p, kRawBytes);
         ::close(fd);
+        ping();
         if (::shm_unlink(seg.c_str()) != 0) return 5;
     }
     return 0;
 }
 
-template <bool kMmm>
+enum class CreateVariant { mmm, raw, floor };
+
+template <CreateVariant kVariant>
 void BM_CreateRemove(benchmark::State& state) {
     guarded(state, [&] {
         const int procs = static_cast<int>(state.range(0));
@@ -213,8 +228,17 @@ void BM_CreateRemove(benchmark::State& state) {
             mmm_bench::StartGate gate;
             std::vector<pid_t> kids;
             for (int p = 0; p < procs; ++p)
-                kids.push_back(mmm_bench::fork_child(
-                    [&] { return kMmm ? mmm_worker(options, gate, ops) : raw_worker(gate, ops); }));
+                kids.push_back(mmm_bench::fork_child([&] {
+                    switch (kVariant) {
+                        case CreateVariant::mmm:
+                            return mmm_worker(options, gate, ops);
+                        case CreateVariant::raw:
+                            return raw_worker(gate, ops, nullptr);
+                        case CreateVariant::floor:
+                            return raw_worker(gate, ops, &options);
+                    }
+                    return 1;
+                }));
             gate.wait_ready(procs);
             auto t0 = Clock::now();
             gate.release(procs);
@@ -237,15 +261,22 @@ BENCHMARK(BM_Open_socket_rtt)->Name("BM_Open/socket_rtt");
 BENCHMARK(BM_Open_shm_raw)->Name("BM_Open/shm_raw");
 BENCHMARK(BM_Open_mmmd_ping)->Name("BM_Open/mmmd_ping");
 
-BENCHMARK_TEMPLATE(BM_CreateRemove, true)
+BENCHMARK_TEMPLATE(BM_CreateRemove, CreateVariant::mmm)
     ->Name("BM_CreateRemove/mmm")
     ->ArgName("procs")
     ->Arg(1)
     ->Arg(8)
     ->Iterations(1)
     ->UseManualTime();
-BENCHMARK_TEMPLATE(BM_CreateRemove, false)
+BENCHMARK_TEMPLATE(BM_CreateRemove, CreateVariant::raw)
     ->Name("BM_CreateRemove/raw")
+    ->ArgName("procs")
+    ->Arg(1)
+    ->Arg(8)
+    ->Iterations(1)
+    ->UseManualTime();
+BENCHMARK_TEMPLATE(BM_CreateRemove, CreateVariant::floor)
+    ->Name("BM_CreateRemove/floor")
     ->ArgName("procs")
     ->Arg(1)
     ->Arg(8)

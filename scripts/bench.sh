@@ -200,6 +200,13 @@ for op in ("Read", "Write"):
             c = metric(n, f"{variant}_ns")
             ratio_row(f"checked {op.lower()}(i), {label} element, {kind}, vs *pointer(i) "
                       "(time/op, interleaved)", c, p, "<=", 2.0, f"{fmt(c)} vs {fmt(p)} ns")
+        # The floor of any design where every write of many writers bumps one
+        # shared counter: the raw store plus the atomic add (no stripe, no check).
+        f = metric(n, "version_only_ns")
+        if op == "Write" and f and p:
+            rows.append((f"floor: *pointer(i) = v + atomic add of a shared version, {label} "
+                         "element, vs *pointer(i) (interleaved)", f"{fmt(f)} vs {fmt(p)} ns",
+                         f"{f/p:.2f}x", "-", "info"))
 
 # 3. ping-pong
 # Verdict on the interleaved benchmark (both protocols in one pair of processes,
@@ -260,6 +267,16 @@ for procs in (1, 8):
     if m and r:
         rows.append((f"same, {procs} process{'es' if procs > 1 else ''}, without polling",
                      f"{fmt(m)} vs {fmt(r)} ops/s", f"{m/r:.2f}x", "-", "info"))
+    # The floor: the raw work plus the two round trips to mmmd that a checked
+    # create and a checked remove need, with mmmd doing no work (BM_CreateRemove/floor).
+    for tag, how in (("", ""), ("nopoll:", ", without polling")):
+        f = metric(f"{tag}BM_CreateRemove/floor/procs:{procs}", "ops_per_s")
+        r = metric(f"{tag}BM_CreateRemove/raw/procs:{procs}", "ops_per_s")
+        m = metric(f"{tag}BM_CreateRemove/mmm/procs:{procs}", "ops_per_s")
+        if f and r and m:
+            rows.append((f"floor: raw + 2 pings to mmmd, {procs} process{'es' if procs > 1 else ''}"
+                         f"{how}, vs raw (mmm vs floor: {m/f:.2f}x)",
+                         f"{fmt(f)} vs {fmt(r)} ops/s", f"{f/r:.2f}x", "-", "info"))
 
 # 6. fill
 # Verdict on the interleaved benchmark (mmm and raw alternate within one run);
@@ -341,7 +358,7 @@ for v in ("mmm", "socket_rtt", "shm_raw", "mmmd_ping", "nopoll:mmm", "nopoll:mmm
 table("Open of an existing chunk (us per operation)", ["variant", "p50", "p99", "mean"], body)
 
 body = []
-for v in ("mmm", "raw", "nopoll:mmm"):
+for v in ("mmm", "raw", "floor", "nopoll:mmm", "nopoll:raw", "nopoll:floor"):
     tag, _, bare = v.rpartition(":")
     for procs in (1, 8):
         n = (tag + ":" if tag else "") + f"BM_CreateRemove/{bare}/procs:{procs}"
