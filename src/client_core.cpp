@@ -3,8 +3,12 @@
 #include "names.hpp"
 
 #include <poll.h>
+#include <pthread.h>
 
+#include <algorithm>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 namespace mmm::detail {
 namespace {
@@ -13,6 +17,42 @@ Error error_of(const ReceivedFrame& reply) {
     proto::Reader r(reply.body);
     auto e = proto::decode_error(r);
     return Error(e.code, e.chunk, e.message, e.hint);
+}
+
+// Every live ClientCore, so that a fork child can drop the connections it
+// inherited: on a shared socket the two processes' requests and replies mix,
+// and mmmd (which knows a connection by SO_PEERCRED) would count the child's
+// creates, attachments and leases as the parent's, and the child's copy would
+// keep the parent's session chunks alive after the parent closed its Client.
+struct LiveCores {
+    std::mutex mutex;
+    std::vector<ClientCore*> cores;
+};
+
+LiveCores& live_cores() {
+    static auto* live = new LiveCores;  // never destroyed: a fork may come during exit
+    return *live;
+}
+
+void track(ClientCore* core) {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // The lock, held across fork(), keeps the list whole in the child.
+        ::pthread_atfork([] { live_cores().mutex.lock(); }, [] { live_cores().mutex.unlock(); },
+                         [] {
+                             for (ClientCore* c : live_cores().cores)
+                                 c->forget_inherited_connection();
+                             live_cores().mutex.unlock();
+                         });
+    });
+    std::lock_guard lock(live_cores().mutex);
+    live_cores().cores.push_back(core);
+}
+
+void untrack(ClientCore* core) noexcept {
+    std::lock_guard lock(live_cores().mutex);
+    auto& cores = live_cores().cores;
+    cores.erase(std::remove(cores.begin(), cores.end(), core), cores.end());
 }
 
 bool is_idempotent(const proto::Request& request) {
@@ -28,8 +68,23 @@ ClientCore::ClientCore(ClientOptions options)
     : options_(std::move(options)),
       runtime_dir_(options_.runtime_dir.empty() ? default_runtime_dir() : options_.runtime_dir),
       socket_path_(socket_path(runtime_dir_)) {
-    std::lock_guard lock(mutex_);
-    ensure_connected();
+    track(this);
+    try {
+        std::lock_guard lock(mutex_);
+        ensure_connected();
+    } catch (...) {
+        untrack(this);
+        throw;
+    }
+}
+
+ClientCore::~ClientCore() {
+    untrack(this);
+}
+
+void ClientCore::forget_inherited_connection() noexcept {
+    // Only this process's descriptor closes; the parent's connection stays up.
+    fd_.reset();
 }
 
 void ClientCore::ensure_connected() {

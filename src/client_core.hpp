@@ -22,6 +22,9 @@ struct Reply {
 class ClientCore {
   public:
     explicit ClientCore(ClientOptions options);
+    ~ClientCore();
+    ClientCore(const ClientCore&) = delete;
+    ClientCore& operator=(const ClientCore&) = delete;
 
     // Sends a request and returns the ok reply; an error reply is thrown as
     // mmm::Error. `extra_wait` extends the deadline for requests that wait.
@@ -47,6 +50,11 @@ class ClientCore {
     void notify(const proto::Request& request, bool to_new_daemon = false) noexcept;
 
     const std::string& runtime_dir() const { return runtime_dir_; }
+
+    // In a fork child (run from a pthread_atfork handler): closes this process's
+    // copy of the parent's connection, so that the child's next request opens a
+    // connection of its own instead of mixing its frames into the parent's.
+    void forget_inherited_connection() noexcept;
 
   private:
     // call() with mutex_ held: one reconnect for idempotent requests.

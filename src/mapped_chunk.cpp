@@ -25,7 +25,8 @@ MappedChunk::MappedChunk(std::shared_ptr<ClientCore> core, std::string name,
       count_(count),
       element_size_(element_size),
       writable_(writable),
-      single_writer_(single_writer) {
+      single_writer_(single_writer),
+      mapper_pid_(current_pid()) {
     if (writable_ && single_writer_) register_single_writer_process();
 }
 
@@ -37,7 +38,8 @@ MappedChunk::~MappedChunk() {
         sync_->writer_pid.compare_exchange_strong(me, 0, std::memory_order_acq_rel);
     }
     ::munmap(base_, length_);
-    core_->notify(proto::CloseRequest{name_, generation_, writable_});
+    if (current_pid() == mapper_pid_)
+        core_->notify(proto::CloseRequest{name_, generation_, writable_});
 }
 
 ChunkInfo MappedChunk::info() const {

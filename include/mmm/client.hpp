@@ -5,6 +5,8 @@
 // Thread-safety: one Client may be used from many threads (requests are
 // serialised on its connection). Chunks keep the connection alive; they may
 // outlive the Client object. When mmmd restarts, the next request reconnects.
+// In a child forked from the process (without exec) the Client opens a
+// connection of its own at its first request (docs/CONCURRENCY.md, fork()).
 #pragma once
 
 #include <mmm/error.hpp>

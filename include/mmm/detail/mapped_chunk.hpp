@@ -69,6 +69,10 @@ class MappedChunk {
     std::uint64_t element_size_;
     bool writable_;
     bool single_writer_;
+    // The process that mapped it: a fork child that inherited the mapping
+    // must not send the parent's close notice (mmmd counts the attachment as
+    // the parent's).
+    std::uint32_t mapper_pid_;
 };
 
 template <class T>
