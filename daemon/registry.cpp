@@ -265,9 +265,19 @@ void Registry::close(ConnId conn, const proto::CloseRequest& req) {
         return a.conn == conn && (!req.writable || a.who.writable == *req.writable);
     });
     if (found == attached.end()) return;
+    const mmm::Attachment closed = found->who;
     attached.erase(found);
     if (auto o = opens_.find(conn); o != opens_.end() && --o->second == 0) opens_.erase(o);
-    settle_lease(it->first, it->second);
+    // A holder lets go of the lease itself, through its mapping, before it says
+    // so; one whose open failed without a descriptor to do that with (the
+    // kernel dropped it: the process is at its open-file limit) relies on this.
+    // Only when this connection keeps no writable mapping: another thread may
+    // have opened the chunk again, and taken the lease, before this notice came.
+    const bool still_writable =
+        std::any_of(attached.begin(), attached.end(),
+                    [&](const Attached& a) { return a.conn == conn && a.who.writable; });
+    settle_lease(it->first, it->second,
+                 closed.writable && !still_writable ? static_cast<std::uint32_t>(closed.pid) : 0);
 }
 
 bool Registry::is_creating(const std::string& name) const {
@@ -375,7 +385,7 @@ void Registry::add_watchers(const std::string& name, Entry& e, std::int64_t delt
                     static_cast<std::uint32_t>(std::clamp<std::int64_t>(now, 0, UINT32_MAX)), name);
 }
 
-void Registry::settle_lease(const std::string& name, Entry& e) {
+void Registry::settle_lease(const std::string& name, Entry& e, std::uint32_t let_go) {
     if (!single_writer(e) || e.lease_pid == 0) return;
     try {
         auto fd = store_.open(e.segment, true, e.id);
@@ -383,10 +393,10 @@ void Registry::settle_lease(const std::string& name, Entry& e) {
         // A mapping outlives its connection (a client reconnects after a timed-out
         // request), so only a holder that is gone loses the lease here; one that
         // let go has cleared the word itself.
-        if (holder != 0 && !lease_holder_alive(holder)) {
+        if (holder != 0 && (holder == let_go || !lease_holder_alive(holder))) {
             write_sync_word(fd.get(), kWriterPidOffset, 0, name);
-            spdlog::debug("'{}': write lease of pid {} released (the process is gone)", name,
-                          holder);
+            spdlog::debug("'{}': write lease of pid {} released (the process {})", name, holder,
+                          holder == let_go ? "closed its mapping" : "is gone");
             holder = 0;
         }
         e.lease_pid = holder;

@@ -25,8 +25,8 @@
 
 namespace {
 
-// Runs in a forked child: opens the chunk by name on its own connection (the
-// parent's Client is not used: two processes must not share one connection),
+// Runs in a forked child: opens the chunk by name with a Client of its own
+// (an inherited one would do too: it reconnects in the child by itself),
 // adds `increments` times, and returns the exit status.
 int child_main(const std::string& name, std::uint64_t increments) {
     try {

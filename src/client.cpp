@@ -8,6 +8,7 @@
 #include "system_error.hpp"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,22 @@ proto::TypeDescriptor descriptor_of(const ElementType& t) {
 std::string describe(std::string_view name, std::uint64_t size, std::uint64_t align) {
     return std::string(name) + " (" + std::to_string(size) + " bytes, align " +
            std::to_string(align) + ")";
+}
+
+// The segment descriptor mmmd attached to its reply.
+int segment_fd(const detail::Reply& reply, const std::string& chunk) {
+    if (!reply.fds.empty()) return reply.fds.front().get();
+    if (reply.fds_dropped) {
+        rlimit files{};
+        ::getrlimit(RLIMIT_NOFILE, &files);
+        throw Error(
+            Errc::limit_exceeded, chunk,
+            "this process has as many files open as it may (RLIMIT_NOFILE " +
+                std::to_string(files.rlim_cur) +
+                "), so the kernel dropped the chunk's descriptor that mmmd sent",
+            "close descriptors the process no longer needs, or raise the limit (ulimit -n)");
+    }
+    throw Error(Errc::protocol_error, chunk, "mmmd answered without a descriptor");
 }
 
 // The immutable part of a segment's header, read from its descriptor.
@@ -50,9 +67,7 @@ std::unique_ptr<detail::MappedChunk> map_described(std::shared_ptr<detail::Clien
                                                    const detail::Reply& reply,
                                                    const ChunkInfo& info, const ElementType& type,
                                                    bool writable, bool populate) {
-    if (reply.fds.empty())
-        throw Error(Errc::protocol_error, info.name, "mmmd answered without a descriptor");
-    int fd = reply.fds.front().get();
+    const int fd = segment_fd(reply, info.name);
     struct stat st {};
     if (::fstat(fd, &st) != 0) detail::throw_errno("fstat of the chunk segment", errno, info.name);
     auto file_bytes = static_cast<std::uint64_t>(st.st_size);
@@ -148,10 +163,8 @@ bool remove_created(Call&& call, const ChunkInfo& info) noexcept {
 // `call` sends on the connection that made the create (it alone may commit).
 template <class Call>
 void reserve_and_commit(Call& call, const ChunkInfo& info, const detail::Reply& reply) {
-    if (reply.fds.empty())
-        throw Error(Errc::protocol_error, info.name, "mmmd answered without a descriptor");
     try {
-        detail::reserve_memory(reply.fds.front().get(), info.segment_bytes, info.name);
+        detail::reserve_memory(segment_fd(reply, info.name), info.segment_bytes, info.name);
     } catch (const Error&) {
         // If that fails, mmmd deletes it when this connection closes or at its next start.
         remove_created(call, info);

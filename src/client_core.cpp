@@ -38,8 +38,9 @@ void track(ClientCore* core) {
     static std::once_flag once;
     std::call_once(once, [] {
         // The lock, held across fork(), keeps the list whole in the child.
-        ::pthread_atfork([] { live_cores().mutex.lock(); }, [] { live_cores().mutex.unlock(); },
-                         [] {
+        ::pthread_atfork([]() noexcept { live_cores().mutex.lock(); },
+                         []() noexcept { live_cores().mutex.unlock(); },
+                         []() noexcept {
                              for (ClientCore* c : live_cores().cores)
                                  c->forget_inherited_connection();
                              live_cores().mutex.unlock();
@@ -49,10 +50,13 @@ void track(ClientCore* core) {
     live_cores().cores.push_back(core);
 }
 
+// Untracks and closes in one step: a fork in between would leave the child a
+// copy of the connection that its handler no longer knows of.
 void untrack(ClientCore* core) noexcept {
     std::lock_guard lock(live_cores().mutex);
     auto& cores = live_cores().cores;
     cores.erase(std::remove(cores.begin(), cores.end(), core), cores.end());
+    core->forget_inherited_connection();
 }
 
 bool is_idempotent(const proto::Request& request) {
@@ -83,12 +87,30 @@ ClientCore::~ClientCore() {
 }
 
 void ClientCore::forget_inherited_connection() noexcept {
-    // Only this process's descriptor closes; the parent's connection stays up.
+    // In a fork child only this process's descriptor closes; the parent's
+    // connection stays up.
     fd_.reset();
 }
 
 void ClientCore::ensure_connected() {
-    if (!fd_) fd_ = connect_unix(socket_path_);
+    if (fd_) return;
+    {
+        // Made where the fork handler sees it: a fork from here on copies the
+        // socket with fd_ set, and the child closes it.
+        std::lock_guard fork_guard(live_cores().mutex);
+        fd_ = unix_stream_socket();
+    }
+    try {
+        connect_unix(fd_.get(), socket_path_);
+    } catch (...) {
+        drop_connection();
+        throw;
+    }
+}
+
+void ClientCore::drop_connection() noexcept {
+    std::lock_guard fork_guard(live_cores().mutex);  // see ensure_connected
+    fd_.reset();
 }
 
 std::optional<Reply> ClientCore::try_call(const proto::Request& request) {
@@ -112,7 +134,7 @@ Reply ClientCore::call_locked(const proto::Request& request, std::chrono::millis
             throw Error(Errc::daemon_unavailable, e.chunk(),
                         "lost the connection to mmmd during the request; its outcome is unknown",
                         "check with mmmctl list, then retry");
-        fd_.reset();
+        drop_connection();
         return call_once(request, extra_wait);
     }
 }
@@ -136,7 +158,7 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
     } catch (const Error& e) {
         // Nothing reached a live daemon: safe to resend on a new connection.
         if (e.code() != Errc::daemon_unavailable || fresh) throw;
-        fd_.reset();
+        drop_connection();
         ensure_connected();
         send();
     }
@@ -147,7 +169,7 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
             reply = receive_frame(fd_.get(), deadline, options_.reply_spin);
         } catch (const Error& e) {
             // The stream is out of step after a timeout or a protocol error.
-            fd_.reset();
+            drop_connection();
             throw;
         }
         // A reply to a request sent on the connection id 0 is the daemon's notice
@@ -155,14 +177,14 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
         if (reply.header.request_id != id && reply.header.request_id != 0) continue;
         auto type = static_cast<proto::MessageType>(reply.header.type);
         if (type == proto::MessageType::reply_error) {
-            if (reply.header.request_id == 0) fd_.reset();
+            if (reply.header.request_id == 0) drop_connection();
             throw error_of(reply);
         }
         if (type != proto::MessageType::reply_ok) {
-            fd_.reset();
+            drop_connection();
             throw Error(Errc::protocol_error, {}, "unexpected reply type from mmmd");
         }
-        return Reply{std::move(reply.body), std::move(reply.fds)};
+        return Reply{std::move(reply.body), std::move(reply.fds), reply.fds_dropped};
     }
 }
 
@@ -182,7 +204,7 @@ void ClientCore::throw_parting_notice() {
         // Not a readable notice: the failed send is the error to report.
     }
     if (notice) {
-        fd_.reset();
+        drop_connection();
         throw *notice;
     }
 }
@@ -197,7 +219,7 @@ void ClientCore::notify(const proto::Request& request, bool to_new_daemon) noexc
             send_all(fd_.get(), frame);
         } catch (const Error& e) {
             if (e.code() != Errc::daemon_unavailable || !to_new_daemon) throw;
-            fd_.reset();
+            drop_connection();
             ensure_connected();
             send_all(fd_.get(), frame);
         }

@@ -17,6 +17,7 @@ namespace mmm::detail {
 struct Reply {
     std::vector<std::byte> body;
     std::vector<UniqueFd> fds;
+    bool fds_dropped = false;  // see ReceivedFrame::fds_dropped
 };
 
 class ClientCore {
@@ -51,9 +52,11 @@ class ClientCore {
 
     const std::string& runtime_dir() const { return runtime_dir_; }
 
-    // In a fork child (run from a pthread_atfork handler): closes this process's
-    // copy of the parent's connection, so that the child's next request opens a
-    // connection of its own instead of mixing its frames into the parent's.
+    // Closes this process's descriptor of the connection without a word to
+    // mmmd. Run in a fork child (from a pthread_atfork handler), so that the
+    // child's next request opens a connection of its own instead of mixing its
+    // frames into the parent's, and at destruction. Needs the list of live
+    // cores locked (client_core.cpp), not mutex_.
     void forget_inherited_connection() noexcept;
 
   private:
@@ -64,6 +67,8 @@ class ClientCore {
     // closing it (say, over the per-uid connection cap), if there is one.
     void throw_parting_notice();
     void ensure_connected();
+    // Closes the connection (the next request makes a new one).
+    void drop_connection() noexcept;
 
     ClientOptions options_;
     std::string runtime_dir_;

@@ -59,7 +59,7 @@ void wait_readable(int fd, std::chrono::steady_clock::time_point deadline,
 // before the first read when `poll_first` (a reply that was only just asked
 // for is not there yet, so trying first would cost an EAGAIN), and after a
 // read that found nothing. Bytes that are already there cost one recvmsg.
-void receive_exact(int fd, std::span<std::byte> out, std::vector<UniqueFd>& fds,
+void receive_exact(int fd, std::span<std::byte> out, ReceivedFrame& frame,
                    std::chrono::steady_clock::time_point deadline, bool poll_first,
                    std::chrono::microseconds spin) {
     std::size_t got = 0;
@@ -89,9 +89,10 @@ void receive_exact(int fd, std::span<std::byte> out, std::vector<UniqueFd>& fds,
             for (std::size_t i = 0; i < count; ++i) {
                 int received;
                 std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                fds.emplace_back(received);
+                frame.fds.emplace_back(received);
             }
         }
+        if (msg.msg_flags & MSG_CTRUNC) frame.fds_dropped = true;
         if (n == 0) throw_gone("mmmd closed the connection");
         got += static_cast<std::size_t>(n);
         wait = false;  // the rest (a body sent with its header) is usually there already
@@ -100,17 +101,21 @@ void receive_exact(int fd, std::span<std::byte> out, std::vector<UniqueFd>& fds,
 
 }  // namespace
 
-UniqueFd connect_unix(const std::string& path) {
+UniqueFd unix_stream_socket() {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) throw_errno("socket(AF_UNIX)", errno);
+    return fd;
+}
+
+void connect_unix(int fd, const std::string& path) {
     sockaddr_un addr{};
     if (path.size() >= sizeof addr.sun_path)
         throw Error(Errc::invalid_argument, {}, "socket path too long: " + path,
                     "use a shorter MMM_RUNTIME_DIR");
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) throw_errno("socket(AF_UNIX)", errno);
     for (;;) {
-        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return;
         if (errno == EINTR) continue;
         int err = errno;
         if (err == ENOENT || err == ECONNREFUSED)
@@ -123,6 +128,12 @@ UniqueFd connect_unix(const std::string& path) {
                         "ask the daemon's administrator for access (mmmd --group)");
         throw_errno("connect to mmmd at " + path, err, {}, Errc::daemon_unavailable);
     }
+}
+
+UniqueFd connect_unix(const std::string& path) {
+    UniqueFd fd = unix_stream_socket();
+    connect_unix(fd.get(), path);
+    return fd;
 }
 
 void send_all(int fd, std::span<const std::byte> bytes) {
@@ -148,7 +159,7 @@ ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadli
                             std::chrono::microseconds spin) {
     ReceivedFrame frame;
     std::array<std::byte, proto::kFrameHeaderBytes> head{};
-    receive_exact(fd, head, frame.fds, deadline, /*poll_first=*/true, spin);
+    receive_exact(fd, head, frame, deadline, /*poll_first=*/true, spin);
     frame.header = proto::decode_frame_header(head);
     if (frame.header.magic != proto::kFrameMagic)
         throw Error(Errc::protocol_error, {}, "mmmd answered with a frame of bad magic",
@@ -161,7 +172,7 @@ ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadli
     if (frame.header.body_bytes > proto::kMaxReplyBody)
         throw Error(Errc::protocol_error, {}, "mmmd sent an oversized reply");
     frame.body.resize(frame.header.body_bytes);
-    receive_exact(fd, frame.body, frame.fds, deadline, /*poll_first=*/false, spin);
+    receive_exact(fd, frame.body, frame, deadline, /*poll_first=*/false, spin);
     return frame;
 }
 

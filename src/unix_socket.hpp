@@ -14,13 +14,20 @@
 
 namespace mmm::detail {
 
-// Connects to the daemon socket; Errc::daemon_unavailable with a hint when absent.
+// A new Unix stream socket (close-on-exec), not connected yet.
+UniqueFd unix_stream_socket();
+// Connects `fd` to the daemon socket; Errc::daemon_unavailable with a hint when absent.
+void connect_unix(int fd, const std::string& path);
+// Both in one.
 UniqueFd connect_unix(const std::string& path);
 
 struct ReceivedFrame {
     proto::FrameHeader header;
     std::vector<std::byte> body;
     std::vector<UniqueFd> fds;
+    // The kernel dropped descriptors sent with the frame (MSG_CTRUNC): this
+    // process is at its limit of open files.
+    bool fds_dropped = false;
 };
 
 // Sends all bytes (MSG_NOSIGNAL); throws daemon_unavailable on a closed peer.

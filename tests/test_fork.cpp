@@ -11,13 +11,10 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
-#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -46,48 +43,39 @@ constexpr int kRequestsEach = 300;
 TEST_F(ForkTest, TheChildsRequestsAreItsOwnAndNeverMixWithTheParents) {
     auto parents = client().create<int>("from-parent", 4);
     SignalPipe ready, go;
-    std::fflush(stdout);
-    std::fflush(stderr);
-    pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    auto child = mmm::test::start_forked([&] {
+        mmm::Client& inherited = client();
+        const pid_t me = ::getpid();
+        auto mine = inherited.create<int>("from-child", 4);
+        auto theirs = inherited.open<int>("from-parent");
         int rc = 0;
-        try {
-            mmm::Client& inherited = client();
-            const pid_t me = ::getpid();
-            auto mine = inherited.create<int>("from-child", 4);
-            auto theirs = inherited.open<int>("from-parent");
-            if (inherited.info("from-child").creator_pid != me) rc = 2;
-            if (rc == 0 && !attached(inherited.info("from-parent"), me)) rc = 3;
-            ready.send(static_cast<char>('0' + rc));
-            if (go.receive(20s) != '!') ::_exit(4);
-            for (int i = 0; i < kRequestsEach && rc == 0; ++i)
-                if (inherited.info("from-child").name != "from-child") rc = 5;
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "child: %s\n", e.what());
-            rc = 6;
-        }
-        ::_exit(rc);
-    }
+        if (inherited.info("from-child").creator_pid != me) rc = 2;
+        if (rc == 0 && !attached(inherited.info("from-parent"), me)) rc = 3;
+        ready.send(static_cast<char>('0' + rc));
+        if (go.receive(20s) != '!') return 4;
+        for (int i = 0; i < kRequestsEach && rc == 0; ++i)
+            if (inherited.info("from-child").name != "from-child") rc = 5;
+        return rc;
+    });
     const char checks = ready.receive(20s);
     ASSERT_TRUE(go.send());
     ASSERT_EQ(checks, '0') << "the child's checks failed ('2': mmmd did not see the child as "
                               "the creator of its chunk, '3': nor its open as its own): "
-                           << mmm::test::wait_for_pid(child, 10s).describe();
+                           << child.wait().describe();
     int wrong = 0;
     for (int i = 0; i < kRequestsEach; ++i)
         if (client().info("from-parent").name != "from-parent") ++wrong;
     EXPECT_EQ(wrong, 0) << "the parent got replies meant for the child";
-    auto status = mmm::test::wait_for_pid(child, 20s);
+    const pid_t child_pid = child.pid();
+    auto status = child.wait(20s);
     EXPECT_TRUE(status.ok()) << status.describe();
 
     // mmmd saw the child as the creator, and its attachments left with it;
     // the parent's own attachment and connection are untouched.
     auto info = client().info("from-child");
-    EXPECT_EQ(info.creator_pid, child);
-    EXPECT_TRUE(
-        mmm::test::eventually([&] { return !attached(client().info("from-parent"), child); }, 5s));
+    EXPECT_EQ(info.creator_pid, child_pid);
+    EXPECT_TRUE(mmm::test::eventually(
+        [&] { return !attached(client().info("from-parent"), child_pid); }, 5s));
     EXPECT_TRUE(attached(client().info("from-parent"), ::getpid()));
     EXPECT_EQ(parents.read(0), 0);
     client().remove("from-child");
@@ -128,18 +116,12 @@ TEST_F(ForkTest, ASessionChunkGoesWithTheParentsClientWhileAChildLives) {
     std::optional<mmm::Client> creator = new_client();
     creator->create<int>("session", 4, {.lifetime = mmm::Lifetime::session});
     SignalPipe go;
-    std::fflush(stdout);
-    std::fflush(stderr);
-    pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        ::_exit(go.receive(20s) == '!' ? 0 : 1);  // holds whatever it inherited
-    }
+    // The child only holds whatever it inherited, until told to go.
+    auto child = mmm::test::start_forked([&] { return go.receive(20s) == '!' ? 0 : 1; });
     creator.reset();  // the parent closes its Client: the session ends
     bool gone = mmm::test::eventually([&] { return !listed(client(), "session"); }, 5s);
     go.send();
-    auto status = mmm::test::wait_for_pid(child, 10s);
+    auto status = child.wait();
     EXPECT_TRUE(gone) << "the child's inherited descriptor kept the parent's session open";
     EXPECT_TRUE(status.ok()) << status.describe();
     expect_no_segments();

@@ -28,7 +28,8 @@ enum class Errc : std::uint16_t {
     quota_exceeded = 11,     // --max-bytes / --max-chunks / --max-chunk-bytes
     corrupt_header = 12,     // a segment header failed validation
     timeout = 13,            // a wait ran out of time
-    limit_exceeded = 14,     // per-uid connections or per-connection open chunks
+    limit_exceeded = 14,     // per-uid connections, per-connection open chunks, or this
+                             // process's open-file limit (RLIMIT_NOFILE)
     out_of_range = 15,       // index >= size()
     owner_died = 16,         // a writer died mid-write; the element may be torn
     io_error = 17,           // an unexpected system call failure (errno in message)

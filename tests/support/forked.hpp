@@ -1,5 +1,6 @@
 // run_forked: runs a function in a fork()ed child (optionally after dropping
-// to another uid/gid, as root) and reports how the child ended. The function
+// to another uid/gid, as root) and reports how the child ended; start_forked
+// starts it and returns at once. The function
 // returns the exit code; an mmm::Error escaping it becomes exit_code_of(code),
 // so a test can assert "the child got Errc::permission_denied" from the status.
 //
@@ -23,6 +24,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace mmm::test {
 
@@ -40,9 +42,28 @@ struct Credentials {
 };
 inline constexpr Credentials kNobody{65534, 65534};
 
+// A fork()ed child, killed and reaped when the object goes unless wait() has
+// reaped it (an assertion that returns early leaves no child behind).
+class ForkedChild {
+  public:
+    explicit ForkedChild(pid_t pid) : pid_(pid) {}
+    ForkedChild(ForkedChild&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
+    ForkedChild& operator=(ForkedChild&&) = delete;
+    ~ForkedChild() {
+        if (pid_ > 0) wait_for_pid(pid_, std::chrono::milliseconds(0));  // kills, then reaps
+    }
+    pid_t pid() const { return pid_; }
+    ExitStatus wait(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+        return wait_for_pid(std::exchange(pid_, -1), timeout);
+    }
+
+  private:
+    pid_t pid_;
+};
+
+// Starts `fn` in a fork()ed child and returns at once.
 template <class F>
-ExitStatus run_forked(F&& fn, std::optional<Credentials> as = std::nullopt,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+ForkedChild start_forked(F&& fn, std::optional<Credentials> as = std::nullopt) {
     std::fflush(stdout);
     std::fflush(stderr);
     pid_t pid = ::fork();
@@ -72,7 +93,14 @@ ExitStatus run_forked(F&& fn, std::optional<Credentials> as = std::nullopt,
         std::fflush(stderr);
         ::_exit(rc);
     }
-    return wait_for_pid(pid, timeout);
+    return ForkedChild(pid);
+}
+
+// Runs `fn` in a fork()ed child and waits for it.
+template <class F>
+ExitStatus run_forked(F&& fn, std::optional<Credentials> as = std::nullopt,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return start_forked(std::forward<F>(fn), as).wait(timeout);
 }
 
 // True when the child exited with the code standing for `code`.
