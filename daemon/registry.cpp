@@ -268,16 +268,10 @@ void Registry::close(ConnId conn, const proto::CloseRequest& req) {
     const mmm::Attachment closed = found->who;
     attached.erase(found);
     if (auto o = opens_.find(conn); o != opens_.end() && --o->second == 0) opens_.erase(o);
-    // A holder lets go of the lease itself, through its mapping, before it says
-    // so; one whose open failed without a descriptor to do that with (the
-    // kernel dropped it: the process is at its open-file limit) relies on this.
-    // Only when this connection keeps no writable mapping: another thread may
-    // have opened the chunk again, and taken the lease, before this notice came.
-    const bool still_writable =
-        std::any_of(attached.begin(), attached.end(),
-                    [&](const Attached& a) { return a.conn == conn && a.who.writable; });
+    // A holder clears the lease word itself; a client whose open failed before
+    // it could asks for it (CloseRequest::release_lease).
     settle_lease(it->first, it->second,
-                 closed.writable && !still_writable ? static_cast<std::uint32_t>(closed.pid) : 0);
+                 req.release_lease && closed.writable ? static_cast<std::uint32_t>(closed.pid) : 0);
 }
 
 bool Registry::is_creating(const std::string& name) const {
@@ -396,7 +390,7 @@ void Registry::settle_lease(const std::string& name, Entry& e, std::uint32_t let
         if (holder != 0 && (holder == let_go || !lease_holder_alive(holder))) {
             write_sync_word(fd.get(), kWriterPidOffset, 0, name);
             spdlog::debug("'{}': write lease of pid {} released (the process {})", name, holder,
-                          holder == let_go ? "closed its mapping" : "is gone");
+                          holder == let_go ? "gave it back" : "is gone");
             holder = 0;
         }
         e.lease_pid = holder;

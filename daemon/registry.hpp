@@ -123,8 +123,8 @@ class Registry {
     // Hands the write lease of a single-writer chunk to `peer`, or throws Errc::busy.
     void grant_lease(const std::string& name, Entry& e, int fd, const Peer& peer);
     // After a mapping or connection went away: frees the lease of a holder that
-    // no longer runs, or of `let_go` (a process that closed its last writable
-    // mapping of the chunk), and refreshes lease_pid from the segment.
+    // no longer runs, or of `let_go` (a client whose open failed asked for it),
+    // and refreshes lease_pid from the segment.
     void settle_lease(const std::string& name, Entry& e, std::uint32_t let_go = 0);
     // Adds `delta` to the segment's sync.watchers (never below zero).
     void add_watchers(const std::string& name, Entry& e, std::int64_t delta);

@@ -7,6 +7,7 @@
 #include "sync_word_io.hpp"
 #include "system_error.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -29,19 +30,36 @@ std::string describe(std::string_view name, std::uint64_t size, std::uint64_t al
            std::to_string(align) + ")";
 }
 
-// The segment descriptor mmmd attached to its reply.
-int segment_fd(const detail::Reply& reply, const std::string& chunk) {
-    if (!reply.fds.empty()) return reply.fds.front().get();
-    if (reply.fds_dropped) {
+// Why the kernel dropped a descriptor sent to this process (MSG_CTRUNC): it
+// fails to install one when the process or the system has no file left, or
+// when a security module refuses it. A probe open tells which.
+[[noreturn]] void throw_dropped_descriptor(const std::string& chunk) {
+    const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    const int err = probe < 0 ? errno : 0;
+    if (probe >= 0) ::close(probe);
+    const std::string what = "the kernel dropped the chunk's descriptor that mmmd sent: ";
+    if (err == EMFILE) {
         rlimit files{};
         ::getrlimit(RLIMIT_NOFILE, &files);
         throw Error(
             Errc::limit_exceeded, chunk,
-            "this process has as many files open as it may (RLIMIT_NOFILE " +
-                std::to_string(files.rlim_cur) +
-                "), so the kernel dropped the chunk's descriptor that mmmd sent",
+            what + "this process has as many files open as it may (RLIMIT_NOFILE " +
+                std::to_string(files.rlim_cur) + ")",
             "close descriptors the process no longer needs, or raise the limit (ulimit -n)");
     }
+    if (err == ENFILE)
+        throw Error(Errc::limit_exceeded, chunk,
+                    what + "the system has as many files open as it may (fs.file-max)",
+                    "retry once other processes closed files, or raise fs.file-max");
+    throw Error(Errc::permission_denied, chunk,
+                what + "it refused it (a security module, or a limit that has passed since)",
+                "check the system log for a denial (SELinux, AppArmor), then retry");
+}
+
+// The segment descriptor mmmd attached to its reply.
+int segment_fd(const detail::Reply& reply, const std::string& chunk) {
+    if (!reply.fds.empty()) return reply.fds.front().get();
+    if (reply.fds_dropped) throw_dropped_descriptor(chunk);
     throw Error(Errc::protocol_error, chunk, "mmmd answered without a descriptor");
 }
 
@@ -107,23 +125,29 @@ std::unique_ptr<detail::MappedChunk> map_described(std::shared_ptr<detail::Clien
 // mmmd counted a mapping, and gave a writable one of a single-writer chunk the
 // write lease, before it answered. When the mapping does not come about, this
 // lets go of both as a MemChunk's destructor would (the lease through the
-// descriptor, there being no mapping). Best effort, never throws: whatever it
-// cannot undo stays until the process disconnects (the count) or exits (the
-// lease). Like that destructor, it waits for a connection another thread of
-// the Client may be using.
+// descriptor, there being no mapping; without one, mmmd clears it). Best
+// effort, never throws: whatever it cannot undo stays until the process
+// disconnects (the count) or exits (the lease). Like that destructor, it waits for a connection
+// another thread of the Client may be using.
 void release_grant(detail::ClientCore& core, const detail::Reply& reply, const ChunkInfo& info,
                    bool writable) noexcept {
+    const bool leased = writable && info.single_writer;
+    bool cleared = false;
     try {
-        if (writable && info.single_writer && !reply.fds.empty()) {
+        if (leased && !reply.fds.empty()) {
             const int fd = reply.fds.front().get();
             if (detail::read_sync_word(fd, detail::kWriterPidOffset, info.name) ==
-                detail::current_pid())
+                detail::current_pid()) {
                 detail::write_sync_word(fd, detail::kWriterPidOffset, 0, info.name);
+                cleared = true;
+            }
         }
     } catch (...) {
     }
     try {
-        core.notify(proto::CloseRequest{info.name, info.generation, writable});
+        // Not cleared here (no descriptor, or the word holds this process's pid
+        // as mmmd sees it, behind a PID namespace): mmmd clears it.
+        core.notify(proto::CloseRequest{info.name, info.generation, writable, leased && !cleared});
     } catch (...) {
     }
 }

@@ -120,6 +120,7 @@ void write_body(Writer& w, const Request& request) {
                        w.str(c.name);
                        w.u64(c.generation);
                        if (c.writable) w.u8(*c.writable ? 1 : 0);
+                       if (c.writable && c.release_lease) w.u8(1);
                    },
                    [&](const RemoveRequest& r) {
                        w.str(r.name);
@@ -180,6 +181,7 @@ Request read_body(MessageType type, Reader& r) {
             c.name = r.str();
             c.generation = r.u64();
             if (!r.at_end()) c.writable = read_bool(r, "writable");
+            if (!r.at_end()) c.release_lease = read_bool(r, "release_lease");
             return c;
         }
         case MessageType::remove: {

@@ -86,6 +86,12 @@ struct CloseRequest {
     // Which of the connection's mappings went (optional trailing byte on the
     // wire): closing a read-only one must not end a write lease.
     std::optional<bool> writable;
+    // Sent (a second optional byte, after `writable`) by a client whose writable
+    // open of a single-writer chunk failed before it could clear the lease word
+    // itself (no descriptor, or the word holds its pid as mmmd sees it): mmmd
+    // clears the word if it holds the peer's pid. Safe because no other mapping
+    // of that process can hold the lease meanwhile: its opens get `busy`.
+    bool release_lease = false;
 };
 struct RemoveRequest {
     std::string name;
