@@ -229,17 +229,23 @@ struct PrivateSync {
     mmm::detail::ChunkSync* sync;
 };
 
+// The version half of seq_write (include/mmm/detail/seqlock.hpp): the atomic
+// add and the check for sleepers.
+inline void bump_version(mmm::detail::ChunkSync* sync) {
+    sync->version.fetch_add(1, std::memory_order_seq_cst);
+    if (mmm::detail::has_sleepers(sync, std::memory_order_seq_cst)) [[unlikely]]
+        mmm::detail::wake_waiters(sync);
+}
+
 // The floor of any design in which every write of many writers bumps one
-// shared counter: *pointer(i) = v plus the atomic add and the waiter check,
-// on a private ChunkSync (so the chunk's own version is left alone).
+// shared counter: *pointer(i) = v plus bump_version, on a private ChunkSync
+// (so the chunk's own version is left alone).
 template <class E>
 __attribute__((noinline)) void version_floor_pass(mmm::MemChunk<E>& mc,
                                                   mmm::detail::ChunkSync* sync, std::uint64_t x) {
     for (std::size_t i = 0; i < kElements; ++i) {
         *mc.pointer(i) = make<E>(x + i);
-        sync->version.fetch_add(1, std::memory_order_seq_cst);
-        if (mmm::detail::has_sleepers(sync, std::memory_order_seq_cst)) [[unlikely]]
-            mmm::detail::wake_waiters(sync);
+        bump_version(sync);
         benchmark::ClobberMemory();
     }
 }
@@ -359,9 +365,7 @@ void BM_WriteVersionOnly(benchmark::State& state) {
         for (std::size_t i = 0; i < kElements; ++i) {
             const E v = make<E>(x + i);
             data[i] = v;
-            sync->version.fetch_add(1, std::memory_order_seq_cst);
-            if (sync->waiters.load(std::memory_order_seq_cst) != 0) [[unlikely]]
-                mmm::detail::wake_waiters(sync);
+            bump_version(sync);
             benchmark::ClobberMemory();
         }
     }

@@ -124,11 +124,12 @@ std::unique_ptr<detail::MappedChunk> map_described(std::shared_ptr<detail::Clien
 
 // mmmd counted a mapping, and gave a writable one of a single-writer chunk the
 // write lease, before it answered. When the mapping does not come about, this
-// lets go of both as a MemChunk's destructor would (the lease through the
-// descriptor, there being no mapping; without one, mmmd clears it). Best
-// effort, never throws: whatever it cannot undo stays until the process
-// disconnects (the count) or exits (the lease). Like that destructor, it waits for a connection
-// another thread of the Client may be using.
+// lets go of both as a MemChunk's destructor would: the lease through the
+// descriptor, there being no mapping, or, when it cannot, by asking mmmd in
+// its close. Best effort, never throws: what it cannot undo (the close does not
+// get out) stays until the process disconnects (the count) or exits (the
+// lease). Like that destructor, it waits for a connection another thread of
+// the Client may be using.
 void release_grant(detail::ClientCore& core, const detail::Reply& reply, const ChunkInfo& info,
                    bool writable) noexcept {
     const bool leased = writable && info.single_writer;

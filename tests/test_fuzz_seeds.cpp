@@ -59,6 +59,8 @@ std::map<std::string, proto::Request> seed_requests() {
         proto::CloseRequest{.name = "coords", .generation = 7, .writable = std::nullopt};
     seeds["seed-close-read-only"] =
         proto::CloseRequest{.name = "coords", .generation = 7, .writable = false};
+    seeds["seed-close-release-lease"] = proto::CloseRequest{
+        .name = "coords", .generation = 7, .writable = true, .release_lease = true};
     seeds["seed-remove"] = proto::RemoveRequest{.name = "coords", .generation = 7};
     seeds["seed-list"] = proto::ListRequest{.after = "a", .limit = 16};
     seeds["seed-info"] = proto::InfoRequest{.name = "coords"};
