@@ -222,20 +222,20 @@ __attribute__((noinline)) void write_pass(mmm::MemChunk<E>& mc, std::uint64_t x)
     }
 }
 
-// A ChunkSync in private memory, laid out as in a segment.
+// A ChunkSync and a full stripe table in private memory, laid out as in a segment.
 struct PrivateSync {
-    PrivateSync() : sync(new (std::align_val_t{64}) mmm::detail::ChunkSync{}) {}
-    ~PrivateSync() { ::operator delete (sync, std::align_val_t{64}); }
+    PrivateSync()
+        : sync(new (std::align_val_t{64}) mmm::detail::ChunkSync{}),
+          stripes(new (std::align_val_t{64}) mmm::detail::StripeLine[mmm::detail::kMaxStripes]{}) {}
+    ~PrivateSync() {
+        ::operator delete (sync, std::align_val_t{64});
+        ::operator delete[](stripes, std::align_val_t{64});
+    }
     mmm::detail::ChunkSync* sync;
+    mmm::detail::StripeLine* stripes;
 };
 
-// The version half of seq_write (include/mmm/detail/seqlock.hpp): the atomic
-// add and the check for sleepers.
-inline void bump_version(mmm::detail::ChunkSync* sync) {
-    sync->version.fetch_add(1, std::memory_order_seq_cst);
-    if (mmm::detail::has_sleepers(sync, std::memory_order_seq_cst)) [[unlikely]]
-        mmm::detail::wake_waiters(sync);
-}
+using mmm::detail::bump_version;  // the version half of seq_write
 
 // The floor of any design in which every write of many writers bumps one
 // shared counter: *pointer(i) = v plus bump_version, on a private ChunkSync
@@ -331,20 +331,18 @@ template <class E>
 void BM_WriteSeqlockOnly(benchmark::State& state) {
     PrivateSync ps;
     auto* sync = ps.sync;
+    mmm::detail::ElementAccess a;
+    a.sync = sync;
+    a.stripes = ps.stripes;
+    a.stripe_mask = mmm::detail::kMaxStripes - 1;
     std::unique_ptr<E[]> data(new E[kElements]);
-    const std::uint64_t pid = mmm::detail::current_pid();
     std::uint64_t x = 0;
     for (auto _ : state) {
         ++x;
         for (std::size_t i = 0; i < kElements; ++i) {
             const E v = make<E>(x + i);
-            auto& stripe = mmm::detail::stripe_for(sync, i);
-            std::uint64_t even = stripe.word.load(std::memory_order_relaxed);
-            std::uint64_t locked = (pid << 32) | ((even + 1) & 0xffffffffu);
-            if ((even & 1u) ||
-                !stripe.word.compare_exchange_strong(even, locked, std::memory_order_acquire,
-                                                     std::memory_order_relaxed)) [[unlikely]]
-                even = mmm::detail::stripe_acquire_slow(sync, stripe);
+            auto& stripe = a.stripe_for(i);
+            const std::uint64_t even = mmm::detail::stripe_take(sync, stripe);
             std::atomic_thread_fence(std::memory_order_release);
             mmm::detail::racy_store(&data[i], &v, sizeof(E));
             stripe.word.store((even + 2) & 0xffffffffu, std::memory_order_release);

@@ -88,11 +88,11 @@ std::pair<std::size_t, std::size_t> open_message_sizes() {
     const std::string& name = open_target();
     mmm::proto::OpenRequest req;
     req.name = name;
-    req.type = {mmm::type_name<std::uint64_t>(), 1, 8, 8};
+    req.type = mmm::detail::element_type_of<std::uint64_t>();
     auto request = mmm::proto::encode_request(req, 1);
     mmm::ChunkInfo info = client().info(name);
     auto reply =
-        mmm::proto::make_reply(mmm::proto::MessageType::reply_ok, 1,
+        mmm::proto::make_frame(mmm::proto::MessageType::reply_ok, 1,
                                [&](mmm::proto::Writer& w) { mmm::proto::encode_info(w, info); });
     return {request.size(), reply.size()};
 }

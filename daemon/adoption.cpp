@@ -1,97 +1,124 @@
-// Startup: rebuild the registry from the segments this namespace left in
-// /dev/shm. The headers are the truth, but nothing in them is trusted until
-// validated; a segment that fails is quarantined (kept, listed, never served).
+// Startup: rebuild the registry from the registry log, the truth, and match
+// it with the segment files of the namespace's private directories. Nothing
+// in a segment decides a chunk's fate: a writer can scribble on its header,
+// not on the log.
+//
+//  - a record with its file: adopted (a `creating` one, whose creator never
+//    committed, is reclaimed; a `resizing` one gets its count published);
+//  - a record without its file: forgotten (the file was removed, or a remove
+//    was cut short after its unlink);
+//  - a file without a record: an interrupted create or remove, reclaimed; but
+//    when the log itself was damaged, kept and quarantined instead, since its
+//    record may be what was lost.
 #include "registry.hpp"
 
-#include "names.hpp"
+#include <mmm/detail/text.hpp>
+#include "posix_io.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <cstring>
+#include <map>
 
 namespace mmmd {
 
 using mmm::ChunkState;
+namespace detail = mmm::detail;
 
-std::vector<Registry::Orphan> Registry::adopt_existing() {
+std::vector<Registry::Orphan> Registry::adopt() {
     std::vector<Orphan> orphans;
-    std::size_t before_quarantined = quarantined_count();
-    auto segments = store_.scan();
-    for (const std::string& segment : segments) {
-        try {
-            adopt_one(segment, orphans);
-        } catch (const std::exception& e) {
-            spdlog::warn("skipping segment {}: {}", segment, e.what());
+    RegistryLog::Replayed replayed = log_.replay();
+    for (const std::string& problem : replayed.problems)
+        spdlog::error("registry log {}/.registry: {}", store_.dir(false), problem);
+    std::map<std::pair<bool, std::string>, SegmentStore::Found> files;
+    for (SegmentStore::Found& f : store_.scan()) {
+        auto key = std::pair{f.huge, f.name};
+        files.emplace(std::move(key), std::move(f));
+    }
+    for (auto& [name, record] : replayed.records) {
+        auto file = files.find({record.huge_pages, name});
+        if (file == files.end()) {
+            spdlog::warn("forgot '{}': its segment file is gone", name);
+            log_.erase(name, record.generation);
+            continue;
+        }
+        adopt_record(record, file->second, orphans);
+        files.erase(file);
+    }
+    for (auto& [key, file] : files) {
+        if (replayed.problems.empty()) {
+            spdlog::warn("reclaimed {}: it has no record (an interrupted create or remove)",
+                         store_.path_of(file.name, file.huge));
+            store_.discard(file.name, file.huge);
+        } else {
+            quarantine_orphan(file, "it has no record: the registry log was damaged (" +
+                                        replayed.problems.front() + ")");
         }
     }
-    spdlog::info("adopted {} chunks ({} bytes), quarantined {}, from {} segments", chunks_, bytes_,
-                 quarantined_count() - before_quarantined, segments.size());
+    migrate_legacy_segments();
+    if (log_.wants_compaction()) {
+        log_.compact([this](const auto& put) {
+            for (const auto& [name, e] : entries_)
+                if (e.recorded) put(record_of(name, e));
+        });
+    }
+    spdlog::info("adopted {} chunks ({} bytes), {} quarantined, from a registry log of {} bytes",
+                 chunks_, bytes_, quarantined_count(), log_.bytes());
     return orphans;
 }
 
-void Registry::adopt_one(const std::string& segment, std::vector<Orphan>& orphans) {
-    auto name = mmm::detail::chunk_name_of_segment(store_.name_space(), segment);
-    if (!name) {
-        spdlog::warn("ignoring segment {}: its name is not a valid chunk name", segment);
+void Registry::adopt_record(const detail::ChunkRecord& record, const SegmentStore::Found& file,
+                            std::vector<Orphan>& orphans) {
+    const std::string& name = record.name;
+    if (record.state == ChunkState::creating) {
+        spdlog::warn("reclaimed '{}': its creator never reserved its memory", name);
+        store_.discard(name, record.huge_pages);
+        log_.erase(name, record.generation);
         return;
     }
-    Inspection seen = store_.inspect(segment);
-    // mmmd creates every segment as itself: another owner means someone planted it.
-    if (seen.file_uid != daemon_uid_)
-        return quarantine(*name, segment, seen,
-                          "the segment is owned by uid " + std::to_string(seen.file_uid) +
-                              ", not by mmmd's uid " + std::to_string(daemon_uid_));
-    constexpr auto kReady = static_cast<std::uint32_t>(ChunkState::ready);
-    constexpr auto kDeleted = static_cast<std::uint32_t>(ChunkState::deleted);
-    if (!seen.header || seen.all_zero || seen.raw_state == 0) {
-        spdlog::warn("reclaimed '{}': its create was interrupted ({} bytes)", *name,
-                     seen.file_bytes);
-        store_.remove(segment, std::nullopt);
-        return;
+    Entry e = entry_of(record);
+    e.record_bytes = static_cast<std::uint32_t>(detail::record_bytes(record).size());
+    e.id = file.id;
+    if (!file.regular && e.state != ChunkState::quarantined) {
+        e.state = ChunkState::quarantined;
+        e.problem = "its segment is not a regular file";
     }
-    if (seen.raw_state == kDeleted) {
-        spdlog::info("unlinked '{}': it was marked deleted", *name);
-        store_.remove(segment, std::nullopt);
-        return;
+    const bool live = e.state == ChunkState::ready;
+    if (live && (record.resizing || e.single_writer)) {
+        try {
+            auto opened = store_.open(name, e.huge_pages, true, e.id);
+            if (record.resizing) {
+                if (!store_.publish_count(opened.fd.get(), e.count)) {
+                    e.state = ChunkState::quarantined;
+                    e.problem = "its segment was cut short by a writer";
+                } else {
+                    spdlog::info("'{}': finished a resize to {} elements cut short by a restart",
+                                 name, e.count);
+                }
+            }
+            if (e.single_writer)
+                e.lease_pid = detail::read_u32_at(opened.fd.get(), detail::kWriterPidOffset, name);
+        } catch (const mmm::Error& err) {
+            e.state = ChunkState::quarantined;
+            e.problem = "its segment could not be read: " + err.message();
+        }
     }
-    std::string problem = mmm::detail::validate(*seen.header, seen.file_bytes);
-    if (problem.empty() &&
-        std::strncmp(seen.header->name, name->c_str(), mmm::detail::kNameCapacity) != 0)
-        problem = "the header names another chunk than the segment";
-    if (problem.empty() && seen.raw_state != kReady)
-        problem = "the header's state word is " + std::to_string(seen.raw_state);
-    if (!problem.empty()) return quarantine(*name, segment, seen, problem);
-
-    Entry entry;
-    entry.header = *seen.header;
-    entry.segment = segment;
-    entry.id = seen.id;
-    entry.segment_bytes = seen.header->segment_bytes;
-    entry.file_uid = seen.file_uid;
-    entry.file_mode = seen.file_mode;
-    if (single_writer(entry)) entry.lease_pid = seen.raw_writer_pid;
-    // Read-only waiters counted by the previous mmmd may still sleep: they stay
-    // counted (writers keep waking them) until they wake and unwatch.
-    entry.stale_watchers = seen.raw_watchers;
-    if (entry.header.lifetime == static_cast<std::uint32_t>(mmm::Lifetime::session))
-        orphans.push_back(
-            {*name, entry.header.generation, static_cast<pid_t>(entry.header.creator_pid)});
-    spdlog::debug("adopted '{}' ({} bytes)", *name, entry.segment_bytes);
-    insert(*name, std::move(entry));
+    if (e.lifetime == mmm::Lifetime::session && e.state == ChunkState::ready)
+        orphans.push_back({name, e.generation, static_cast<pid_t>(e.creator_pid)});
+    const bool rewrite = record.resizing || e.state != record.state;
+    insert(name, std::move(e));
+    if (rewrite) log_.put(record_of(name, entries_.find(name)->second));
 }
 
-void Registry::quarantine(const std::string& name, const std::string& segment,
-                          const Inspection& seen, std::string problem) {
-    spdlog::warn("quarantined '{}' (segment {}): {}", name, segment, problem);
-    Entry entry;
-    entry.state = ChunkState::quarantined;
-    entry.segment = segment;
-    entry.id = seen.id;
-    entry.segment_bytes = seen.file_bytes;
-    entry.problem = std::move(problem);
-    entry.file_uid = seen.file_uid;
-    entry.file_mode = seen.file_mode;
-    insert(name, std::move(entry));
+void Registry::quarantine_orphan(const SegmentStore::Found& file, std::string problem) {
+    spdlog::warn("quarantined {}: {}", store_.path_of(file.name, file.huge), problem);
+    Entry e;
+    e.recorded = false;
+    e.state = ChunkState::quarantined;
+    e.problem = std::move(problem);
+    e.huge_pages = file.huge;
+    e.id = file.id;
+    e.type = intern(detail::ElementType{{}, 1, 1, mmm::Schema::opaque(1, 1)});
+    insert(file.name, std::move(e));
 }
 
 }  // namespace mmmd

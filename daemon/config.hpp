@@ -28,6 +28,11 @@ struct Config {
     std::optional<gid_t> group;  // --group: socket group, runtime dir 0710
     // --busy-poll-us: how long to look for the next request without sleeping.
     std::chrono::microseconds busy_poll{50};
+    // --huge-dir: a tmpfs mounted with huge pages for big chunks; empty: none.
+    std::string huge_dir;
+    // --check-interval-ms: how often mmmd checks a share of the segments for
+    // what writers may have done to them (0: never).
+    std::chrono::milliseconds check_interval{1000};
 };
 
 }  // namespace mmmd

@@ -1,8 +1,13 @@
 // One client connection: reads and frames requests, queues replies (with the
 // descriptor a create or open hands over) and writes them without ever
-// blocking the daemon. A stalled or hostile peer only ever costs its own buffers.
+// blocking the daemon. A stalled or hostile peer only ever costs its own
+// buffers, and those are bounded: while more than kPauseReadingBytes of its
+// replies wait to be read, its next requests wait too (mmmd stops reading
+// them), so a client that never reads what it asked for holds at most that
+// plus one reply.
 #pragma once
 
+#include "conn_id.hpp"
 #include "peer.hpp"
 
 #include "protocol.hpp"
@@ -22,7 +27,6 @@
 
 namespace mmmd {
 
-using ConnId = std::uint64_t;
 class Connection;
 
 // What a connection reports to its owner.
@@ -43,8 +47,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   public:
     using Socket = boost::asio::local::stream_protocol::socket;
 
-    // Beyond this many unsent reply bytes the peer is not reading: drop it.
-    static constexpr std::size_t kMaxQueuedBytes = 16u << 20;
+    // Past this many unsent reply bytes, stop taking the peer's requests
+    // until it has read them.
+    static constexpr std::size_t kPauseReadingBytes = 256u << 10;
 
     Connection(Socket socket, ConnId id, Peer peer, ConnectionHandler& handler);
 
@@ -56,6 +61,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void close();
 
     ConnId id() const { return id_; }
+    // Memory this connection holds for its buffers (capacities), for the
+    // daemon's memory bookkeeping.
+    std::size_t buffered_bytes() const;
     const Peer& peer() const { return peer_; }
     bool closed() const { return closed_; }
 
@@ -82,6 +90,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::deque<Outgoing> output_;
     std::size_t queued_bytes_ = 0;
     bool waiting_writable_ = false;
+    bool reading_ = false;  // an async read is outstanding
+    bool parsing_ = false;
+    std::size_t held_at_close_ =
+        0;                  // parse_frames is running (replies it sends must not re-enter it)
     bool closing_ = false;  // no more reading; close after the output is flushed
     bool closed_ = false;
 };

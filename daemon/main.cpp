@@ -4,6 +4,7 @@
 #include "daemonize.hpp"
 #include "event_loop.hpp"
 #include "registry.hpp"
+#include "registry_log.hpp"
 #include "runtime_dir.hpp"
 #include "segment_store.hpp"
 #include "server.hpp"
@@ -80,6 +81,15 @@ int parse(int argc, char** argv, Config& config) {
     app.add_option("--socket-mode", socket_mode, "permissions of the socket, in octal")
         ->capture_default_str();
     app.add_option("--group", group, "group of the socket; the runtime directory becomes 0710");
+    app.add_option("--huge-dir", config.huge_dir,
+                   "a tmpfs mounted with huge pages (huge=within_size): chunks of 2 MiB and more "
+                   "live there (docs/DEPLOYMENT.md)");
+    std::int64_t check_interval_ms = config.check_interval.count();
+    app.add_option("--check-interval-ms", check_interval_ms,
+                   "how often to check a share of the segments for damage by writers "
+                   "(0 = never)")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{3600000}))
+        ->capture_default_str();
     std::int64_t busy_poll_us = config.busy_poll.count();
     app.add_option("--busy-poll-us", busy_poll_us,
                    "after handling requests, look for the next one without sleeping for this "
@@ -91,6 +101,7 @@ int parse(int argc, char** argv, Config& config) {
         config.socket_mode = parse_mode(socket_mode);
         if (!group.empty()) config.group = parse_group(group);
         config.busy_poll = std::chrono::microseconds(busy_poll_us);
+        config.check_interval = std::chrono::milliseconds(check_interval_ms);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
@@ -131,21 +142,27 @@ int run(const Config& config, mmmd::Daemonizer& daemonizer) {
     // Before the store: its reaper thread may still post completions into it
     // while the store is destroyed (they are dropped, never run).
     boost::asio::io_context io;
-    mmmd::SegmentStore store(name_space);
-    mmmd::Registry registry(store, config.limits, ::geteuid());
-    auto orphans = registry.adopt_existing();
+    mmmd::SegmentStore store(name_space, "/dev/shm", config.huge_dir);
+    mmmd::RegistryLog log(store.log_dir_fd());
+    mmmd::Registry registry(store, log, config.limits, ::geteuid());
+    auto orphans = registry.adopt();
 
     {
         mmmd::Server server(io, registry, config,
-                            {dir, name_space, std::chrono::steady_clock::now()}, socket);
+                            {dir, name_space, store.dir(false),
+                             store.has_huge_dir() ? store.dir(true) : std::string(),
+                             std::chrono::steady_clock::now()},
+                            socket);
         server.listen();
         server.watch_creators(orphans);
         server.start();
-        spdlog::info("mmmd {} listening on {} (pid {}, namespace {})", MMM_VERSION, socket,
-                     ::getpid(), name_space);
+        spdlog::info("mmmd {} listening on {} (pid {}, segments in {})", MMM_VERSION, socket,
+                     ::getpid(), store.dir(false));
         daemonizer.ready();
         mmmd::run_event_loop(io, config.busy_poll);
     }
+    if (registry.chunk_count() == 0 && registry.quarantined_count() == 0)
+        store.remove_directories_if_empty();
     spdlog::info("mmmd stopped");
     return 0;
 }

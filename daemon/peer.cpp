@@ -1,6 +1,6 @@
 #include "peer.hpp"
 
-#include "system_error.hpp"
+#include "posix_io.hpp"
 
 #include <grp.h>
 #include <pwd.h>

@@ -1,5 +1,7 @@
 #include "runtime_dir.hpp"
 
+#include <mmm/detail/text.hpp>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -21,12 +23,6 @@ namespace {
 
 std::string errno_text(int err) {
     return std::strerror(err);
-}
-
-std::string octal(unsigned v) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0%03o", v);
-    return buf;
 }
 
 std::string parent_of(const std::string& dir) {
@@ -54,7 +50,7 @@ void prepare_runtime_dir(const std::string& dir, std::optional<gid_t> group) {
              "; use --runtime-dir with a directory of your own");
     if ((st.st_mode & 022) != 0)
         fail("runtime directory " + dir + " is writable by group or others (mode " +
-             octal(st.st_mode & 07777) + "); run chmod 700 " + dir +
+             mmm::detail::octal(st.st_mode & 07777) + "); run chmod 700 " + dir +
              " or use another --runtime-dir");
     if (group) {
         if (::chown(dir.c_str(), static_cast<uid_t>(-1), *group) != 0 ||

@@ -1,238 +1,247 @@
 #include "segment_store.hpp"
 
-#include "memory_reservation.hpp"
+#include <mmm/detail/text.hpp>
+#include "crash_point.hpp"
+#include "fault_guard.hpp"
 #include "names.hpp"
-#include "system_error.hpp"
 
 #include <mmm/detail/seqlock.hpp>
 #include <mmm/error.hpp>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <csignal>
-#include <cstddef>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <vector>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
 
 namespace mmmd {
 
 using mmm::Errc;
 using mmm::Error;
-using mmm::detail::ChunkHeader;
-using mmm::detail::UniqueFd;
+namespace detail = mmm::detail;
+using detail::UniqueFd;
 
 namespace {
 
-constexpr const char* kShmDir = "/dev/shm";
+constexpr int kSegmentFlags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 
-// Plain shm_open (not boost::interprocess): O_CLOEXEC from the start, no
-// fchmod and no descriptor to duplicate. Returns an invalid UniqueFd with
-// errno set on failure.
-UniqueFd shm_open_fd(const std::string& segment, int flags, mode_t mode = 0) {
+UniqueFd open_at(int dir_fd, const std::string& name, int flags, mode_t mode = 0) {
     for (;;) {
-        UniqueFd fd(::shm_open(segment.c_str(), flags | O_CLOEXEC, mode));
+        UniqueFd fd(::openat(dir_fd, name.c_str(), flags | kSegmentFlags, mode));
         if (fd || errno != EINTR) return fd;
     }
 }
 
-struct stat stat_of(int fd, const std::string& chunk) {
+SegmentId id_of(const detail::FileStatus& st) {
+    return {st.dev, st.ino};
+}
+
+// The mount options of the filesystem `path` is on (/proc/self/mountinfo).
+std::string mount_options_of(const std::string& path) {
+    std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
+    const std::string target = real ? real.get() : path;
+    std::ifstream info("/proc/self/mountinfo");
+    std::string line, best_point, best_options;
+    while (std::getline(info, line)) {
+        std::istringstream in(line);
+        std::string id, parent, dev, root, point, options;
+        in >> id >> parent >> dev >> root >> point >> options;
+        // Optional fields end at " - "; then fstype, source, super options.
+        std::string word;
+        while (in >> word && word != "-") {
+        }
+        std::string fstype, source, super;
+        in >> fstype >> source >> super;
+        const bool under = target == point || (target.compare(0, point.size(), point) == 0 &&
+                                               (point == "/" || target[point.size()] == '/'));
+        if (under && point.size() >= best_point.size()) {
+            best_point = point;
+            best_options = super;
+        }
+    }
+    return best_options;
+}
+
+void check_huge_root(const std::string& root) {
+    struct statfs fs {};
+    if (::statfs(root.c_str(), &fs) != 0)
+        throw std::runtime_error("--huge-dir " + root + ": " + std::strerror(errno));
+    if (static_cast<unsigned long>(fs.f_type) != TMPFS_MAGIC)
+        throw std::runtime_error("--huge-dir " + root +
+                                 " is not on a tmpfs; mount one with huge pages there, for "
+                                 "example: mount -t tmpfs -o huge=within_size,mode=1777 tmpfs " +
+                                 root + " (docs/DEPLOYMENT.md)");
+    const std::string options = mount_options_of(root);
+    const auto at = options.find("huge=");
+    if (at == std::string::npos || options.compare(at, 10, "huge=never") == 0)
+        throw std::runtime_error("--huge-dir " + root + " is a tmpfs without huge pages (options " +
+                                 options +
+                                 "); mount it with huge=within_size or huge=always "
+                                 "(docs/DEPLOYMENT.md)");
+}
+
+// The namespace's private directory under `root`: made 0700 if missing; if
+// there, it must be a directory of mmmd's own user (it is the one thing in a
+// world-writable /dev/shm that decides where segments go).
+UniqueFd private_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+        throw std::runtime_error("cannot create the segment directory " + path + ": " +
+                                 std::strerror(errno));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd)
+        throw std::runtime_error("cannot open the segment directory " + path + ": " +
+                                 std::strerror(errno) + " (is it a symbolic link?)");
     struct stat st {};
-    if (::fstat(fd, &st) != 0) mmm::detail::throw_errno("fstat of the segment", errno, chunk);
-    return st;
-}
-
-SegmentId id_of(const struct stat& st) {
-    return {st.st_dev, st.st_ino};
-}
-
-void write_at(int fd, const void* data, std::size_t bytes, off_t offset, const std::string& chunk) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    std::size_t done = 0;
-    while (done < bytes) {
-        ssize_t n = ::pwrite(fd, p + done, bytes - done, offset + static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-            mmm::detail::throw_errno("writing the segment header", n < 0 ? errno : EIO, chunk);
-        done += static_cast<std::size_t>(n);
+    if (::fstat(fd.get(), &st) != 0)
+        throw std::runtime_error("cannot stat " + path + ": " + std::strerror(errno));
+    if (st.st_uid != ::geteuid())
+        throw std::runtime_error(
+            "the segment directory " + path + " belongs to uid " + std::to_string(st.st_uid) +
+            ", not to mmmd's uid " + std::to_string(::geteuid()) +
+            ": someone else made it; remove it (as root) and start mmmd again");
+    if ((st.st_mode & 077) != 0) {
+        spdlog::warn("segment directory {} had mode {}; making it 0700", path,
+                     detail::octal(st.st_mode & 07777));
+        if (::fchmod(fd.get(), 0700) != 0)
+            throw std::runtime_error("cannot chmod 0700 " + path + ": " + std::strerror(errno));
     }
-}
-
-void read_at(int fd, void* data, std::size_t bytes, off_t offset, const std::string& segment) {
-    auto* p = static_cast<unsigned char*>(data);
-    std::size_t done = 0;
-    while (done < bytes) {
-        ssize_t n = ::pread(fd, p + done, bytes - done, offset + static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-            mmm::detail::throw_errno("reading the header of segment " + segment,
-                                     n < 0 ? errno : EIO, segment);
-        done += static_cast<std::size_t>(n);
-    }
-}
-
-// Removes a half-made segment unless disarmed: a failed create leaves nothing behind.
-struct UnlinkGuard {
-    const std::string& segment;
-    bool armed = true;
-    ~UnlinkGuard() {
-        if (armed) ::shm_unlink(segment.c_str());
-    }
-};
-
-// Test hook (docs/RELIABILITY.md): MMMD_CRASH_POINT=<point> makes mmmd kill
-// itself with SIGKILL when it reaches that point, to test crash recovery.
-// Read once, when the first SegmentStore is made at startup.
-const std::string& crash_point_setting() {
-    static const std::string setting = [] {
-        const char* value = std::getenv("MMMD_CRASH_POINT");
-        return std::string(value != nullptr ? value : "");
-    }();
-    return setting;
-}
-
-void crash_point(const char* point) {
-    const std::string& setting = crash_point_setting();
-    if (!setting.empty() && setting == point) ::raise(SIGKILL);
-}
-
-// Stores state = deleted in the header of a segment being removed and wakes
-// the waiters of its chunk, through a mapping of the first page only (the
-// header's snapshot and the first ChunkSync line; the stripes are not needed).
-//
-// The version bump must be an atomic read-modify-write on the shared word:
-// every kind of waiter in wait_for_change (src/seqlock.cpp) sees the removal
-// because version changes, and the futex wake only shortens a sleep:
-//  - a waiter still spinning (not counted in `waiters`) sees the new version;
-//  - a writable waiter registers in `waiters` (seq_cst) before it checks
-//    version and sleeps: either its fetch_add comes before our load of
-//    `waiters` below, and we wake it, or after it, and then our seq_cst bump
-//    of version comes before its check, so it does not sleep (and FUTEX_WAIT
-//    itself refuses to sleep once version differs from what it expects);
-//  - a read-only waiter is counted in `watchers` by mmmd before it sleeps
-//    (through a round trip, so before its check of version), and is woken
-//    the same way; one that could not reach mmmd sleeps in slices of at most
-//    1 ms and rechecks version after each.
-// That is the protocol seq_write (include/mmm/detail/seqlock.hpp) follows, so
-// FUTEX_WAKE is only made when someone is registered.
-void mark_deleted(int fd) {
-    using mmm::detail::ChunkSync;
-    static_assert(offsetof(ChunkHeader, sync) + offsetof(ChunkSync, lock) <=
-                  mmm::detail::kPageSize);
-    void* page = ::mmap(nullptr, mmm::detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (page == MAP_FAILED) return;  // best effort: the unlink still happens
-    auto* sync = reinterpret_cast<ChunkSync*>(static_cast<unsigned char*>(page) +
-                                              offsetof(ChunkHeader, sync));
-    sync->state.store(static_cast<std::uint32_t>(mmm::ChunkState::deleted),
-                      std::memory_order_release);
-    sync->version.fetch_add(1, std::memory_order_seq_cst);
-    if (mmm::detail::has_sleepers(sync, std::memory_order_seq_cst)) mmm::detail::wake_waiters(sync);
-    crash_point("remove:after_mark");
-    ::munmap(page, mmm::detail::kPageSize);
+    return fd;
 }
 
 }  // namespace
 
-SegmentStore::SegmentStore(std::string name_space) : name_space_(std::move(name_space)) {
-    if (!crash_point_setting().empty())
-        spdlog::warn("test hook MMMD_CRASH_POINT={} is set: mmmd will kill itself there",
-                     crash_point_setting());
+SegmentStore::SegmentStore(std::string name_space, std::string shm_root, std::string huge_root)
+    : name_space_(std::move(name_space)), shm_root_(std::move(shm_root)) {
+    shm_.path = detail::segment_dir_for(shm_root_, name_space_);
+    shm_.fd = private_dir(shm_.path);
+    if (!huge_root.empty()) {
+        check_huge_root(huge_root);
+        huge_.path = detail::segment_dir_for(huge_root, name_space_);
+        huge_.fd = private_dir(huge_.path);
+    }
+    crash_point_announce();
 }
 
-std::string SegmentStore::segment_for(std::string_view chunk) const {
-    return mmm::detail::segment_name(name_space_, chunk);
+std::string SegmentStore::path_of(const std::string& chunk, bool huge) const {
+    return dir_of(huge).path + "/" + chunk;
 }
 
-SegmentStore::Created SegmentStore::create(const std::string& chunk,
-                                           const mmm::detail::HeaderSnapshot& fixed,
+SegmentStore::Created SegmentStore::create(const std::string& chunk, bool huge,
+                                           std::uint64_t segment_bytes, std::uint64_t reserve_bytes,
+                                           const std::vector<std::byte>& header,
                                            Reservation reservation) {
-    const std::string segment = segment_for(chunk);
-    // 0600 given to shm_open itself: only mmmd opens segments by name, clients
-    // get descriptors from it.
-    UniqueFd fd = shm_open_fd(segment, O_CREAT | O_EXCL | O_RDWR, 0600);
+    const Dir& dir = dir_of(huge);
+    UniqueFd fd = open_at(dir.fd.get(), chunk, O_CREAT | O_EXCL | O_RDWR, 0600);
     if (!fd) {
-        int err = errno;
+        const int err = errno;
         if (err == EEXIST)
             throw Error(
                 Errc::already_exists, chunk,
-                "a segment named '" + segment +
-                    "' already exists in /dev/shm but mmmd "
-                    "does not know it",
-                "remove the stray file /dev/shm/" + segment + " or restart mmmd to adopt it");
-        mmm::detail::throw_errno("shm_open of a new segment", err, chunk);
+                "a segment file " + path_of(chunk, huge) + " exists but mmmd does not know it",
+                "restart mmmd to adopt or reclaim it");
+        detail::throw_errno("creating the segment file", err, chunk);
     }
-    UnlinkGuard guard{segment};
+    // Removes a half-made segment: a failed create leaves nothing behind.
+    struct UnlinkGuard {
+        int dir_fd;
+        const std::string& name;
+        bool armed = true;
+        ~UnlinkGuard() {
+            if (armed) ::unlinkat(dir_fd, name.c_str(), 0);
+        }
+    } guard{dir.fd.get(), chunk};
     crash_point("create:after_open");
-    // posix_fallocate both sizes the file and reserves its memory (no
-    // ftruncate); the pages it reserves read as zero. A segment the creator
-    // reserves is only sized here (sparse, reads as zero too).
+    // posix_fallocate both sizes the file and reserves its memory; the pages
+    // it reserves read as zero. A segment its creator reserves, and the tail
+    // of a growable chunk, are only sized here (sparse, zero too).
     if (reservation == Reservation::by_mmmd)
-        mmm::detail::reserve_memory(fd.get(), fixed.segment_bytes, chunk);
-    struct stat st = stat_of(fd.get(), chunk);
-    if (static_cast<std::uint64_t>(st.st_size) != fixed.segment_bytes &&
-        ::ftruncate(fd.get(), static_cast<off_t>(fixed.segment_bytes)) != 0)
-        mmm::detail::throw_errno("ftruncate of the segment", errno, chunk);
+        detail::reserve_range(fd.get(), 0, reserve_bytes, chunk);
+    detail::FileStatus st = detail::file_status(fd.get(), chunk);
+    if (st.size != segment_bytes) detail::set_length(fd.get(), segment_bytes, chunk);
     // Only a umask that takes the owner's bits leaves anything to fix here.
-    if ((st.st_mode & 07777) != 0600 && ::fchmod(fd.get(), 0600) != 0)
-        mmm::detail::throw_errno("fchmod of the segment", errno, chunk);
+    if ((st.mode & 07777) != 0600 && ::fchmod(fd.get(), 0600) != 0)
+        detail::throw_errno("fchmod of the segment", errno, chunk);
     crash_point("create:after_truncate");  // the segment has its size, all zero
     crash_point("create:after_fallocate");
-    // pwrite, not mmap: the header's non-zero bytes are its first 640 (the
-    // stripes after them are already zero), and mapping + touching + unmapping
-    // costs far more than a write on VMs (docs/BENCHMARKS.md).
-    const mmm::detail::InitialHeader initial = mmm::detail::initial_header(fixed);
-    write_at(fd.get(), initial.bytes, sizeof initial.bytes, 0, chunk);
+    // pwrite, not mmap: mapping + touching + unmapping costs far more than a
+    // write on VMs (docs/BENCHMARKS.md).
+    detail::write_all_at(fd.get(), header.data(), header.size(), 0, chunk);
     crash_point("create:after_header");
-    // Published last, by a write of its own: until now an interrupted create
-    // reads as all zero or "creating" and is reclaimed at the next start.
-    if (reservation == Reservation::by_mmmd) publish(fd.get(), chunk);
     guard.armed = false;
     return Created{std::move(fd), id_of(st)};
 }
 
-void SegmentStore::publish(int fd, const std::string& chunk) const {
-    const auto ready = static_cast<std::uint32_t>(mmm::ChunkState::ready);
-    write_at(fd, &ready, sizeof ready, static_cast<off_t>(mmm::detail::kStateOffset), chunk);
+void SegmentStore::publish_ready(int fd, const std::string& chunk) const {
+    detail::write_u32_at(fd, detail::kStateOffset,
+                         static_cast<std::uint32_t>(mmm::ChunkState::ready), chunk);
     crash_point("create:after_ready");
 }
 
-UniqueFd SegmentStore::open(const std::string& segment, bool writable, SegmentId expect) const {
-    std::string chunk = mmm::detail::chunk_name_of_segment(name_space_, segment).value_or(segment);
-    UniqueFd fd = shm_open_fd(segment, writable ? O_RDWR : O_RDONLY);
+SegmentStore::Opened SegmentStore::open(const std::string& chunk, bool huge, bool writable,
+                                        SegmentId expect) const {
+    UniqueFd fd = open_at(dir_of(huge).fd.get(), chunk, writable ? O_RDWR : O_RDONLY);
     if (!fd) {
-        int err = errno;
-        if (err == ENOENT)
-            throw Error(Errc::not_found, chunk, "the chunk's segment vanished from /dev/shm");
-        mmm::detail::throw_errno("shm_open of the segment", err, chunk);
+        const int err = errno;
+        if (err == ENOENT) throw Error(Errc::not_found, chunk, "the chunk's segment file vanished");
+        detail::throw_errno("opening the segment", err, chunk);
     }
-    if (id_of(stat_of(fd.get(), chunk)) != expect)
+    detail::FileStatus st = detail::file_status(fd.get(), chunk);
+    if (!st.regular() || id_of(st) != expect)
         throw Error(Errc::not_found, chunk, "the chunk's segment was replaced behind mmmd");
-    return fd;
+    return Opened{std::move(fd), st};
 }
 
-bool SegmentStore::remove(const std::string& segment, std::optional<SegmentId> expect,
+bool SegmentStore::remove(const std::string& chunk, bool huge, std::optional<SegmentId> expect,
                           std::function<void()> freed) {
-    // Held across the unlink, so that the unlink frees nothing (see SegmentReaper);
-    // not needed at all for a file we neither mark nor free later. Without an
-    // expected identity the file is not known to be ours: never write to it.
-    UniqueFd fd;
-    if (expect || freed) fd = shm_open_fd(segment, expect ? O_RDWR : O_RDONLY);
-    struct stat st {};
-    if (fd && ::fstat(fd.get(), &st) != 0) st = {};
-    if (expect && fd && id_of(st) == *expect &&
-        static_cast<std::uint64_t>(st.st_size) >= mmm::detail::kInitialHeaderBytes)
-        mark_deleted(fd.get());
-    // Otherwise already gone or unreadable: unlinking is all that is left to do.
-    ::shm_unlink(segment.c_str());
-    if (!freed || !fd ||
-        static_cast<std::uint64_t>(st.st_size) < mmm::detail::kClientReserveMinBytes)
+    const Dir& dir = dir_of(huge);
+    // Held across the unlink: to mark the header, and so that the unlink frees
+    // nothing (see SegmentReaper).
+    UniqueFd fd = open_at(dir.fd.get(), chunk, O_RDWR);
+    std::optional<detail::FileStatus> st;
+    if (fd) {
+        try {
+            st = detail::file_status(fd.get(), chunk);
+        } catch (const Error&) {
+        }
+    }
+    if (::unlinkat(dir.fd.get(), chunk.c_str(), 0) != 0 && errno != ENOENT)
+        detail::throw_errno(
+            "unlinking " + path_of(chunk, huge), errno, chunk,
+            errno == EACCES || errno == EPERM ? Errc::permission_denied : Errc::io_error);
+    // A file that is not the chunk's (replaced, or a leftover) is not ours to write.
+    if (fd && st && st->regular() && expect && id_of(*st) == *expect &&
+        st->size >= detail::kStripesOffset) {
+        // The version bump must be an atomic read-modify-write on the shared
+        // word: every kind of waiter sees the removal because version changes
+        // (seqlock.hpp bump_version), the futex wake only shortens a sleep.
+        void* page =
+            ::mmap(nullptr, detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+        if (page != MAP_FAILED) {
+            auto* sync = reinterpret_cast<detail::ChunkSync*>(static_cast<unsigned char*>(page) +
+                                                              detail::kSyncOffset);
+            const bool marked = guarded(page, detail::kPageSize, [&] {
+                sync->state.store(static_cast<std::uint32_t>(mmm::ChunkState::deleted),
+                                  std::memory_order_release);
+                detail::bump_version(sync);
+            });
+            if (!marked) spdlog::warn("'{}': its segment was cut short; not marked deleted", chunk);
+            ::munmap(page, detail::kPageSize);
+        }
+    }
+    crash_point("remove:after_mark");
+    if (!freed || !fd || !st || st->allocated < detail::kClientReserveMinBytes)
         return false;  // closed here, freed now
     try {
         reaper_.close_later(std::move(fd), std::move(freed));
@@ -242,49 +251,82 @@ bool SegmentStore::remove(const std::string& segment, std::optional<SegmentId> e
     }
 }
 
-std::vector<std::string> SegmentStore::scan() const {
-    const std::string prefix = segment_for("");
-    std::vector<std::string> found;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(kShmDir, ec)) {
-        std::string name = entry.path().filename().string();
-        if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0)
-            found.push_back(std::move(name));
+void SegmentStore::discard(const std::string& chunk, bool huge) noexcept {
+    if (::unlinkat(dir_of(huge).fd.get(), chunk.c_str(), 0) != 0 && errno != ENOENT)
+        spdlog::warn("could not unlink {}: {}", path_of(chunk, huge), std::strerror(errno));
+}
+
+void SegmentStore::remove_directories_if_empty() noexcept {
+    try {
+        if (!scan().empty()) return;
+    } catch (const std::exception&) {
+        return;
     }
-    if (ec) mmm::detail::throw_errno(std::string("listing ") + kShmDir, ec.value());
-    std::sort(found.begin(), found.end());
+    ::unlinkat(shm_.fd.get(), ".registry", 0);
+    for (const Dir* dir : {&shm_, &huge_})
+        if (dir->fd && ::rmdir(dir->path.c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY)
+            spdlog::warn("could not remove {}: {}", dir->path, std::strerror(errno));
+}
+
+bool SegmentStore::publish_count(int fd, std::uint64_t count) const {
+    void* page = ::mmap(nullptr, detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (page == MAP_FAILED) return false;
+    auto* sync = reinterpret_cast<detail::ChunkSync*>(static_cast<unsigned char*>(page) +
+                                                      detail::kSyncOffset);
+    const bool done = guarded(page, detail::kPageSize, [&] {
+        sync->count.store(count, std::memory_order_release);
+        detail::bump_version(sync);
+    });
+    ::munmap(page, detail::kPageSize);
+    return done;
+}
+
+std::vector<SegmentStore::Found> SegmentStore::scan() const {
+    std::vector<Found> found;
+    for (bool huge : {false, true}) {
+        const Dir& dir = dir_of(huge);
+        if (!dir.fd) continue;
+        struct stat dir_st {};
+        ::fstat(dir.fd.get(), &dir_st);
+        // The DIR stream takes its own descriptor of the directory.
+        const int raw = ::openat(dir.fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (raw < 0) detail::throw_errno("listing " + dir.path, errno);
+        DIR* d = ::fdopendir(raw);
+        if (d == nullptr) {
+            const int err = errno;
+            ::close(raw);
+            detail::throw_errno("listing " + dir.path, err);
+        }
+        struct CloseDir {
+            void operator()(DIR* p) const { ::closedir(p); }
+        };
+        std::unique_ptr<DIR, CloseDir> closer(d);
+        while (dirent* e = ::readdir(d)) {
+            if (e->d_name[0] == '.') continue;  // ".", "..", the registry log
+            Found f;
+            f.name = e->d_name;
+            f.huge = huge;
+            f.id = {dir_st.st_dev, e->d_ino};
+            f.regular = e->d_type == DT_REG || e->d_type == DT_UNKNOWN;
+            found.push_back(std::move(f));
+        }
+    }
     return found;
 }
 
-Inspection SegmentStore::inspect(const std::string& segment) const {
-    Inspection out;
-    UniqueFd fd = shm_open_fd(segment, O_RDONLY);
-    if (!fd) mmm::detail::throw_errno("inspecting segment " + segment, errno, segment);
-    struct stat st = stat_of(fd.get(), segment);
-    out.id = id_of(st);
-    out.file_bytes = static_cast<std::uint64_t>(st.st_size);
-    out.file_uid = st.st_uid;
-    out.file_mode = st.st_mode & 07777;
-    if (out.file_bytes < mmm::detail::kInitialHeaderBytes) {
-        out.all_zero = out.file_bytes == 0;  // a short file is treated as interrupted below
-        return out;
+std::optional<detail::FileStatus> SegmentStore::stat(const std::string& chunk, bool huge) const {
+    struct stat st {};
+    if (::fstatat(dir_of(huge).fd.get(), chunk.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return std::nullopt;
+        detail::throw_errno("stat of " + path_of(chunk, huge), errno, chunk);
     }
-    // pread, not mmap: at start-up this runs once per segment, and on VMs a
-    // map+unmap costs ~140 us against ~18 us for a read (docs/BENCHMARKS.md).
-    // Everything adoption looks at is in the bytes mmmd writes at create
-    // (the stripes after them, where a chunk has any, start zero).
-    std::vector<unsigned char> bytes(mmm::detail::kInitialHeaderBytes);
-    read_at(fd.get(), bytes.data(), bytes.size(), 0, segment);
-    mmm::detail::HeaderSnapshot snapshot;
-    std::memcpy(&snapshot, bytes.data(), sizeof snapshot);
-    out.header = snapshot;
-    std::memcpy(&out.raw_state, bytes.data() + mmm::detail::kStateOffset, sizeof out.raw_state);
-    auto sync_word = [&](std::size_t field, std::uint32_t& out_word) {
-        std::memcpy(&out_word, bytes.data() + offsetof(ChunkHeader, sync) + field, sizeof out_word);
-    };
-    sync_word(offsetof(mmm::detail::ChunkSync, watchers), out.raw_watchers);
-    sync_word(offsetof(mmm::detail::ChunkSync, writer_pid), out.raw_writer_pid);
-    out.all_zero = std::all_of(bytes.begin(), bytes.end(), [](auto b) { return b == 0; });
+    detail::FileStatus out;
+    out.size = static_cast<std::uint64_t>(st.st_size);
+    out.allocated = static_cast<std::uint64_t>(st.st_blocks) * 512;
+    out.dev = st.st_dev;
+    out.ino = st.st_ino;
+    out.uid = st.st_uid;
+    out.mode = st.st_mode;
     return out;
 }
 

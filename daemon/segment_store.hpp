@@ -1,9 +1,14 @@
-// The chunk segments of one namespace in /dev/shm: the only code of mmmd that
-// touches shared memory. Creates them (reserved, header published last),
-// opens descriptors to hand to clients, marks them deleted, and lists them.
+// The chunk segments of one namespace: the only code of mmmd that touches
+// segment files. They live in private directories only mmmd's user can write,
+// /dev/shm/mmm.<ns>/ and, with --huge-dir, <huge-dir>/mmm.<ns>/ (mode 0700),
+// opened with openat(O_NOFOLLOW | O_NONBLOCK) and checked to be regular
+// files: no other user can plant, squat or FIFO a name there. Creates segments
+// (reserved, header written, state published last), hands out descriptors,
+// marks and unlinks removed ones, and lists what is there for adoption.
 #pragma once
 
-#include "chunk_header.hpp"
+#include "chunk_layout.hpp"
+#include "posix_io.hpp"
 #include "segment_reaper.hpp"
 #include "unique_fd.hpp"
 
@@ -13,7 +18,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace mmmd {
@@ -26,25 +30,22 @@ struct SegmentId {
     bool operator==(const SegmentId&) const = default;
 };
 
-// What a segment found in /dev/shm looks like, for adoption at startup.
-struct Inspection {
-    SegmentId id;
-    std::uint64_t file_bytes = 0;
-    uid_t file_uid = 0;
-    std::uint32_t file_mode = 0;
-    bool all_zero = false;                              // the whole header (or file) is zero
-    std::optional<mmm::detail::HeaderSnapshot> header;  // nullopt when the file is short
-    std::uint32_t raw_state = 0;                        // sync.state as stored
-    std::uint32_t raw_watchers = 0;                     // sync.watchers as stored
-    std::uint32_t raw_writer_pid = 0;                   // sync.writer_pid as stored
-};
-
 class SegmentStore {
   public:
-    explicit SegmentStore(std::string name_space);
+    // Creates (or checks) the private directories. `huge_root` empty: none.
+    // Throws std::runtime_error with a message for the user when a directory
+    // is not mmmd's own and private, or the huge root is no huge-page tmpfs.
+    SegmentStore(std::string name_space, std::string shm_root, std::string huge_root);
 
     const std::string& name_space() const { return name_space_; }
-    std::string segment_for(std::string_view chunk) const;
+    // The directory of the registry log (the /dev/shm one).
+    int log_dir_fd() const { return shm_.fd.get(); }
+    bool has_huge_dir() const { return static_cast<bool>(huge_.fd); }
+    const std::string& dir(bool huge) const { return (huge ? huge_ : shm_).path; }
+    // Where the /dev/shm directory is (segments of layout 2 sit there, named
+    // mmm.<ns>.<chunk>: legacy_adoption.cpp).
+    const std::string& shm_root() const { return shm_root_; }
+    std::string path_of(const std::string& chunk, bool huge) const;
 
     struct Created {
         mmm::detail::UniqueFd fd;  // O_RDWR, for the creator
@@ -52,34 +53,64 @@ class SegmentStore {
     };
     // Who reserves the segment's memory (mmm::detail::kClientReserveMinBytes).
     enum class Reservation { by_mmmd, by_creator };
-    // Creates, sizes and initialises the segment. by_mmmd: also reserves its
-    // memory and publishes it ready; by_creator: leaves it `creating` until
-    // publish(). Never leaves a partial segment behind. Throws mmm::Error
-    // (already_exists, no_space, io_error).
-    Created create(const std::string& chunk, const mmm::detail::HeaderSnapshot& fixed,
+    // Creates the file, sizes it (by_mmmd: also reserves the live elements'
+    // memory) and writes `header` (state creating). Never leaves a partial
+    // file behind. Throws mmm::Error (already_exists, no_space, io_error).
+    Created create(const std::string& chunk, bool huge, std::uint64_t segment_bytes,
+                   std::uint64_t reserve_bytes, const std::vector<std::byte>& header,
                    Reservation reservation);
     // Stores state = ready in the header of a segment created `creating`.
-    void publish(int fd, const std::string& chunk) const;
+    void publish_ready(int fd, const std::string& chunk) const;
 
-    // A new descriptor on the segment, read-only or read-write. Throws
+    struct Opened {
+        mmm::detail::UniqueFd fd;
+        mmm::detail::FileStatus status;
+    };
+    // A descriptor on the segment, read-only or read-write. Throws
     // Errc::not_found when the segment is gone or was replaced.
-    mmm::detail::UniqueFd open(const std::string& segment, bool writable, SegmentId expect) const;
+    Opened open(const std::string& chunk, bool huge, bool writable, SegmentId expect) const;
 
-    // Stores state = deleted in the header (waking waiters) if the segment is
-    // still the expected one, then unlinks it. Best effort: never throws.
-    // Returns true when the pages of a large segment are freed later, on the
-    // reaper's thread, which then calls `freed` (only when `freed` is given);
-    // false when they are freed already (and `freed` is not called).
-    bool remove(const std::string& segment, std::optional<SegmentId> expect,
+    // Unlinks the segment (when it is still the expected one), then stores
+    // state = deleted in its header and wakes its waiters. Throws mmm::Error
+    // when the unlink fails (nothing changed then). Returns true when the
+    // pages of a large segment are freed later, on the reaper's thread, which
+    // then calls `freed` (only when given); false when they are freed already.
+    bool remove(const std::string& chunk, bool huge, std::optional<SegmentId> expect,
                 std::function<void()> freed = {});
+    // Unlinks whatever file has the name (adoption's clean-up). Never throws.
+    void discard(const std::string& chunk, bool huge) noexcept;
 
-    // Segment names of this namespace present in /dev/shm.
-    std::vector<std::string> scan() const;
-    // Throws mmm::Error when the segment cannot be opened.
-    Inspection inspect(const std::string& segment) const;
+    // Stores the live element count and moves version on (a resize), through a
+    // guarded mapping of the header. False when the segment faulted (cut short).
+    bool publish_count(int fd, std::uint64_t count) const;
+
+    struct Found {
+        std::string name;
+        bool huge = false;
+        SegmentId id;
+        bool regular = true;
+    };
+    // At a clean stop with no chunks left: removes the registry log and the
+    // private directories, so an mmmd without chunks leaves nothing in
+    // /dev/shm. Never throws.
+    void remove_directories_if_empty() noexcept;
+
+    // The files in the private directories (not the registry log).
+    std::vector<Found> scan() const;
+    // fstatat of a segment; nullopt when it is missing.
+    std::optional<mmm::detail::FileStatus> stat(const std::string& chunk, bool huge) const;
 
   private:
+    struct Dir {
+        std::string path;
+        mmm::detail::UniqueFd fd;
+    };
+    const Dir& dir_of(bool huge) const { return huge ? huge_ : shm_; }
+
     std::string name_space_;
+    std::string shm_root_;
+    Dir shm_;
+    Dir huge_;
     SegmentReaper reaper_;
 };
 

@@ -1,8 +1,11 @@
 #include "server.hpp"
 
-#include "system_error.hpp"
+#include "posix_io.hpp"
 
+#include <fcntl.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +17,21 @@ namespace mmmd {
 namespace asio = boost::asio;
 using stream = asio::local::stream_protocol;
 
+namespace {
+
+// How long accepting rests after a connection was refused at the open-file
+// limit; at most this many refusals a second cost CPU.
+constexpr std::chrono::milliseconds kAcceptPause{10};
+constexpr std::chrono::seconds kLimitLogInterval{10};
+// Closed connections' buffers are handed back to the system past this much.
+constexpr std::size_t kTrimAfterBytes = 8u << 20;
+
+mmm::detail::UniqueFd open_reserve() {
+    return mmm::detail::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+}  // namespace
+
 Server::Server(asio::io_context& io, Registry& registry, const Config& config,
                DaemonIdentity identity, std::string socket_path)
     : io_(io),
@@ -23,7 +41,10 @@ Server::Server(asio::io_context& io, Registry& registry, const Config& config,
       acceptor_(io),
       signals_(io, SIGTERM, SIGINT),
       service_(io, registry, std::move(identity), [this] { return connections_.size(); }),
-      pid_watch_(io) {
+      pid_watch_(io),
+      accept_pause_(io),
+      check_timer_(io),
+      reserve_fd_(open_reserve()) {
     registry_.set_event_loop(
         [&io](std::function<void()> work) { asio::post(io, std::move(work)); });
 }
@@ -52,6 +73,23 @@ void Server::start() {
         if (!ec) stop(signal);
     });
     accept_next();
+    check_segments_later();
+}
+
+void Server::check_segments_later() {
+    if (config_.check_interval.count() <= 0) return;
+    check_timer_.expires_after(config_.check_interval);
+    check_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        // A whole round in about 30 checks, at least 256 segments a check.
+        const std::size_t budget = std::max<std::size_t>(256, registry_.chunk_count() / 30 + 1);
+        registry_.check_segments(budget);
+        check_segments_later();
+    });
+}
+
+bool Server::is_private() const {
+    return !config_.group && (config_.socket_mode & 077) == 0;
 }
 
 void Server::watch_creators(const std::vector<Registry::Orphan>& orphans) {
@@ -70,12 +108,47 @@ void Server::accept_next() {
         if (stopping_) return;
         if (!ec) {
             on_accept(std::move(socket));
-        } else if (ec != asio::error::operation_aborted) {
-            // EMFILE and friends: keep the daemon up; the peer sees its connect fail.
+        } else if (ec == asio::error::operation_aborted) {
+            return;
+        } else if (ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+                   ec.value() == ENOBUFS || ec.value() == ENOMEM) {
+            refuse_one_at_limit(ec);
+            accept_pause_.expires_after(kAcceptPause);
+            accept_pause_.async_wait([this](const boost::system::error_code& e) {
+                if (!e && !stopping_) accept_next();
+            });
+            return;
+        } else {
             spdlog::warn("accept failed: {}", ec.message());
         }
         accept_next();
     });
+}
+
+void Server::refuse_one_at_limit(const boost::system::error_code& ec) {
+    ++refused_at_limit_;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - limit_logged_ >= kLimitLogInterval) {
+        spdlog::error(
+            "accept failed: {}; refusing connections until descriptors are free "
+            "({} refused so far; raise mmmd's open-file limit, LimitNOFILE=)",
+            ec.message(), refused_at_limit_);
+        limit_logged_ = now;
+    }
+    reserve_fd_.reset();
+    const int fd =
+        ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd >= 0) {
+        const auto notice = mmm::proto::make_error_reply(
+            0, {mmm::Errc::limit_exceeded, "",
+                "mmmd has as many files open as it may (its open-file limit); it cannot take "
+                "this connection now",
+                "retry later; the administrator can raise mmmd's limit (LimitNOFILE=)"});
+        [[maybe_unused]] auto sent =
+            ::send(fd, notice.data(), notice.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        ::close(fd);
+    }
+    reserve_fd_ = open_reserve();
 }
 
 void Server::on_accept(stream::socket socket) {
@@ -88,6 +161,17 @@ void Server::on_accept(stream::socket socket) {
     }
     const ConnId id = next_id_++;
     auto conn = std::make_shared<Connection>(std::move(socket), id, peer, *this);
+    // File modes keep other users from a private daemon's socket; this keeps
+    // them out even when someone loosened those modes by hand.
+    if (is_private() && peer.uid != ::geteuid() && peer.uid != 0) {
+        spdlog::warn("refusing a connection from pid {} uid {}: this mmmd serves only uid {}",
+                     peer.pid, peer.uid, ::geteuid());
+        conn->send_and_close(mmm::proto::make_error_reply(
+            0, {mmm::Errc::permission_denied, "",
+                "this mmmd serves only its own user (uid " + std::to_string(::geteuid()) + ")",
+                "start an mmmd of your own, or ask for a shared one (mmmd --group)"}));
+        return;
+    }
     std::uint64_t& count = per_uid_[peer.uid];
     if (count >= config_.limits.max_connections_per_uid) {
         spdlog::warn("refusing a connection from pid {} uid {}: it has {} already", peer.pid,
@@ -122,6 +206,13 @@ void Server::on_closed(Connection& conn) {
         per_uid_.erase(u);
     spdlog::debug("connection {} (pid {}) closed", conn.id(), conn.peer().pid);
     service_.connection_closed(conn.id());
+    // A client that asked for much and read little leaves large buffers:
+    // give that memory back rather than keep it in the allocator's arenas.
+    freed_buffers_ += conn.buffered_bytes();
+    if (freed_buffers_ > kTrimAfterBytes) {
+        ::malloc_trim(0);
+        freed_buffers_ = 0;
+    }
 }
 
 void Server::stop(int signal) {
@@ -130,6 +221,8 @@ void Server::stop(int signal) {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     signals_.cancel(ignored);
+    accept_pause_.cancel();
+    check_timer_.cancel();
     service_.stop();
     pid_watch_.stop();
     auto connections = std::move(connections_);

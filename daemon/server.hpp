@@ -1,6 +1,8 @@
-// mmmd's event loop: the listening socket, per-uid connection limits, the
-// connections themselves, shutdown on SIGTERM/SIGINT, and watching the creators
-// of adopted session chunks. Single-threaded: everything runs on one io_context.
+// mmmd's event loop: the listening socket (who may connect, what happens at
+// the open-file limit), per-uid connection limits, the connections themselves,
+// shutdown on SIGTERM/SIGINT, watching the creators of adopted session chunks,
+// and the periodic check of the segments. Single-threaded: everything runs on
+// one io_context.
 #pragma once
 
 #include "config.hpp"
@@ -12,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <map>
 #include <memory>
@@ -39,6 +42,13 @@ class Server final : public ConnectionHandler {
   private:
     void accept_next();
     void on_accept(boost::asio::local::stream_protocol::socket socket);
+    // Out of descriptors: the reserve one makes room to take the waiting
+    // connection and tell it why it is refused, so it is not left hanging and
+    // the acceptor does not spin on a connection it cannot take.
+    void refuse_one_at_limit(const boost::system::error_code& ec);
+    // Whether this mmmd serves only its own user (no --group, a private socket mode).
+    bool is_private() const;
+    void check_segments_later();
     void stop(int signal);
 
     boost::asio::io_context& io_;
@@ -51,6 +61,12 @@ class Server final : public ConnectionHandler {
     PidWatch pid_watch_;
     std::map<ConnId, std::shared_ptr<Connection>> connections_;
     std::map<uid_t, std::uint64_t> per_uid_;
+    boost::asio::steady_timer accept_pause_;
+    boost::asio::steady_timer check_timer_;
+    mmm::detail::UniqueFd reserve_fd_;
+    std::uint64_t refused_at_limit_ = 0;
+    std::chrono::steady_clock::time_point limit_logged_{};
+    std::size_t freed_buffers_ = 0;  // buffer memory of closed connections since the last trim
     ConnId next_id_ = 1;
     bool listening_ = false;
     bool stopping_ = false;

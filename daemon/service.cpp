@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include "overloaded.hpp"
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -13,27 +15,32 @@ using mmm::Error;
 
 namespace {
 
-constexpr std::chrono::milliseconds kMaxWait = std::chrono::hours(1);
 // How long an open that did not ask to wait waits for a chunk that exists but
 // is still being created (its creator reserves its memory: ~0.4 s per GiB), so
 // that "create, else open" works; under ClientOptions::request_timeout.
 constexpr std::chrono::milliseconds kCreatingGrace = std::chrono::seconds(5);
 constexpr std::size_t kMaxWaitsPerConnection = 4096;
 
-template <class... F>
-struct Overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
+// A list page stays well under kMaxReplyBody whatever its chunks' attachments weigh.
+constexpr std::size_t kListBodyBudget = proto::kMaxReplyBody / 2;
 
 std::vector<std::byte> ok(std::uint32_t id) {
-    return proto::make_reply(proto::MessageType::reply_ok, id, [](proto::Writer&) {});
+    return proto::make_ok_reply(id);
 }
 
 std::vector<std::byte> ok_info(std::uint32_t id, const mmm::ChunkInfo& info) {
-    return proto::make_reply(proto::MessageType::reply_ok, id,
+    return proto::make_frame(proto::MessageType::reply_ok, id,
                              [&](proto::Writer& w) { proto::encode_info(w, info); });
+}
+
+std::vector<std::byte> ok_grant(std::uint32_t id, const Grant& g) {
+    return proto::make_frame(proto::MessageType::reply_ok, id, [&](proto::Writer& w) {
+        proto::encode_grant(w, proto::Grant{g.info, g.geometry});
+    });
+}
+
+OpenSpec spec_of(const proto::OpenRequest& r) {
+    return OpenSpec{r.name, r.type, r.kind, r.writable};
 }
 
 std::vector<std::byte> error_reply(std::uint32_t id, const Error& e) {
@@ -87,10 +94,12 @@ void Service::handle(const Conn& conn, const proto::FrameHeader& header,
 void Service::dispatch(const Conn& conn, std::uint32_t id, const proto::Request& request) {
     const Peer& peer = conn->peer();
     std::visit(
-        Overloaded{
+        mmm::detail::Overloaded{
             [&](const proto::CreateRequest& r) { create(conn, id, r); },
             [&](const proto::OpenRequest& r) { open(conn, id, r); },
-            [&](const proto::CloseRequest& r) { registry_.close(conn->id(), r); },
+            [&](const proto::CloseRequest& r) {
+                registry_.close(conn->id(), r.name, r.generation, r.writable, r.release_lease);
+            },
             [&](const proto::RemoveRequest& r) {
                 // A large chunk's memory is freed off the event loop; the reply
                 // waits for it, so the caller's next create finds the room.
@@ -100,51 +109,79 @@ void Service::dispatch(const Conn& conn, std::uint32_t id, const proto::Request&
                 };
                 if (!registry_.remove(peer, r.name, r.generation, reply)) conn->send(ok(id));
             },
-            [&](const proto::ListRequest& r) {
-                auto page = registry_.list(peer, r);
-                conn->send(
-                    proto::make_reply(proto::MessageType::reply_ok, id,
-                                      [&](proto::Writer& w) { proto::encode_list(w, page); }));
-            },
+            [&](const proto::ListRequest& r) { list(conn, id, r); },
             [&](const proto::InfoRequest& r) {
                 conn->send(ok_info(id, registry_.info(peer, r.name)));
             },
             [&](const proto::StatsRequest&) {
                 auto s = stats();
-                conn->send(proto::make_reply(proto::MessageType::reply_ok, id,
+                conn->send(proto::make_frame(proto::MessageType::reply_ok, id,
                                              [&](proto::Writer& w) { proto::encode_stats(w, s); }));
             },
             [&](const proto::PingRequest&) { conn->send(ok(id)); },
             [&](const proto::WatchRequest& r) {
-                registry_.watch(conn->id(), peer, r);
+                registry_.watch(conn->id(), peer, r.name, r.generation);
                 conn->send(ok(id));
             },
-            [&](const proto::UnwatchRequest& r) { registry_.unwatch(conn->id(), r); },
+            [&](const proto::UnwatchRequest& r) {
+                registry_.unwatch(conn->id(), r.name, r.generation);
+            },
             [&](const proto::CommitRequest& r) {
-                registry_.commit(conn->id(), r);
+                registry_.commit(conn->id(), r.name, r.generation);
                 conn->send(ok(id));
                 serve_waiters(r.name);
+            },
+            [&](const proto::ResizeRequest& r) {
+                conn->send(ok_info(id, registry_.resize(peer, r.name, r.generation, r.count)));
             },
         },
         request);
 }
 
 void Service::create(const Conn& conn, std::uint32_t id, const proto::CreateRequest& req) {
-    auto granted = registry_.create(conn->id(), conn->peer(), req);
+    CreateSpec spec{req.name, req.kind,     req.type,          req.count,     req.max_count,
+                    req.mode, req.lifetime, req.single_writer, req.huge_pages};
+    auto granted = registry_.create(conn->id(), conn->peer(), spec);
     const bool ready = granted.info.state == mmm::ChunkState::ready;
-    conn->send(ok_info(id, granted.info), std::move(granted.fd));
+    conn->send(ok_grant(id, granted), std::move(granted.fd));
     if (ready) serve_waiters(req.name);  // else when its creator commits it
 }
 
 void Service::open(const Conn& conn, std::uint32_t id, const proto::OpenRequest& req) {
-    auto granted = registry_.open(conn->id(), conn->peer(), req);
-    if (granted) return conn->send(ok_info(id, granted->info), std::move(granted->fd));
+    if (req.wait_ms > proto::kMaxWaitMs)
+        throw Error(
+            Errc::invalid_argument, req.name,
+            "an open may wait at most " + std::to_string(proto::kMaxWaitMs) + " ms (1 hour)");
+    auto granted = registry_.open(conn->id(), conn->peer(), spec_of(req));
+    if (granted) return conn->send(ok_grant(id, *granted), std::move(granted->fd));
     std::chrono::milliseconds wait(req.wait_ms);
     if (wait.count() == 0 && registry_.is_creating(req.name)) wait = kCreatingGrace;
     if (wait.count() == 0)
         throw Error(Errc::not_found, req.name, "no chunk named '" + req.name + "'",
                     "create it first, or open with OpenOptions::wait to wait for its creator");
     park(conn, id, req, wait);
+}
+
+void Service::list(const Conn& conn, std::uint32_t id, const proto::ListRequest& req) {
+    const std::uint32_t limit =
+        req.limit == 0 ? proto::kMaxListLimit : std::min(req.limit, proto::kMaxListLimit);
+    std::uint32_t n = 0;
+    bool more = false;
+    auto frame = proto::make_frame(proto::MessageType::reply_ok, id, [&](proto::Writer& w) {
+        w.u32(0);  // the count, filled in below
+        registry_.visit(conn->peer(), req.after, [&](const mmm::ChunkInfo& info) {
+            if (n >= limit || w.size() >= proto::kFrameHeaderBytes + kListBodyBudget) {
+                more = true;
+                return false;
+            }
+            proto::encode_info(w, info);
+            ++n;
+            return true;
+        });
+        w.u8(more ? 1 : 0);
+    });
+    mmm::detail::put_le32(frame.data() + proto::kFrameHeaderBytes, n);
+    conn->send(std::move(frame));
 }
 
 // --- waiting opens -----------------------------------------------------------------
@@ -158,7 +195,7 @@ void Service::park(const Conn& conn, std::uint32_t id, const proto::OpenRequest&
     auto waiter = std::make_shared<Waiter>(io_, conn, id, req);
     waiters_.emplace(req.name, waiter);
     ++waits_per_conn_[conn->id()];
-    waiter->timer.expires_after(std::min(wait, kMaxWait));
+    waiter->timer.expires_after(wait);
     waiter->timer.async_wait([this, waiter](const boost::system::error_code& ec) {
         if (!ec) expire(waiter);
     });
@@ -241,6 +278,8 @@ mmm::Stats Service::stats() const {
     s.daemon_pid = ::getpid();
     s.runtime_dir = identity_.runtime_dir;
     s.name_space = identity_.name_space;
+    s.segment_dir = identity_.segment_dir;
+    s.huge_dir = identity_.huge_dir;
     s.chunks = registry_.chunk_count();
     s.quarantined = registry_.quarantined_count();
     s.bytes = registry_.bytes_in_use();

@@ -1,5 +1,8 @@
-// Executes decoded requests against the registry and answers them; parks
-// opens that asked to wait for a chunk until it is created or the wait ends.
+// The protocol's side of mmmd: decodes request frames into the registry's
+// calls, encodes what they return (paging long lists to fit a frame), and
+// parks opens that asked to wait for a chunk until it is created or the wait
+// ends. The registry never sees a wire type (as Redis keeps networking.c
+// apart from its commands).
 #pragma once
 
 #include "connection.hpp"
@@ -24,6 +27,8 @@ namespace mmmd {
 struct DaemonIdentity {
     std::string runtime_dir;
     std::string name_space;
+    std::string segment_dir;
+    std::string huge_dir;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
@@ -45,6 +50,7 @@ class Service {
     void dispatch(const Conn& conn, std::uint32_t id, const mmm::proto::Request& request);
     void create(const Conn& conn, std::uint32_t id, const mmm::proto::CreateRequest& req);
     void open(const Conn& conn, std::uint32_t id, const mmm::proto::OpenRequest& req);
+    void list(const Conn& conn, std::uint32_t id, const mmm::proto::ListRequest& req);
     void park(const Conn& conn, std::uint32_t id, const mmm::proto::OpenRequest& req,
               std::chrono::milliseconds wait);
     void serve_waiters(const std::string& name);

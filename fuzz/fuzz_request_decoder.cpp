@@ -20,9 +20,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)mmm::proto::encode_request(request, header.request_id);
     } catch (const mmm::Error&) {
     }
+    // And what a client decodes from mmmd's replies.
     try {
         mmm::proto::Reader r(body);
         (void)mmm::proto::decode_list(r);
+    } catch (const mmm::Error&) {
+    }
+    try {
+        mmm::proto::Reader r(body);
+        (void)mmm::proto::decode_grant(r);
     } catch (const mmm::Error&) {
     }
     return 0;

@@ -1,9 +1,8 @@
 #include <mmm/chunk_lock.hpp>
-#include <mmm/detail/seqlock.hpp>  // MMM_TSAN
+#include <mmm/detail/seqlock.hpp>
 #include <mmm/error.hpp>
 
-#include "futex.hpp"
-#include "system_error.hpp"
+#include "posix_io.hpp"
 
 #include <cerrno>
 #include <ctime>
@@ -15,34 +14,23 @@ struct ChunkLockAccess {
     static ChunkLock make(ChunkSync* sync, bool owner_died) { return ChunkLock(sync, owner_died); }
 };
 
-namespace {
-void bump_version(ChunkSync* sync) {
-    sync->version.fetch_add(1, std::memory_order_seq_cst);
-    if (has_sleepers(sync, std::memory_order_seq_cst)) futex_wake_all(&sync->version);
-}
-}  // namespace
-
 ChunkLock lock_chunk(ChunkSync* sync, const std::string& name, long long timeout_ns) {
     int rc;
     if (timeout_ns < 0) {
         rc = ::pthread_mutex_lock(&sync->lock);
     } else {
-#if defined(MMM_TSAN)
-        // TSan (GCC 12) does not intercept pthread_mutex_clocklock; timedlock it knows.
-        constexpr clockid_t clock = CLOCK_REALTIME;
-#else
-        constexpr clockid_t clock = CLOCK_MONOTONIC;  // immune to wall-clock steps
-#endif
+        // TSan (GCC 12) does not intercept pthread_mutex_clocklock; timedlock it
+        // knows. Otherwise the monotonic clock: immune to wall-clock steps.
+        constexpr clockid_t clock = kThreadSanitizer ? CLOCK_REALTIME : CLOCK_MONOTONIC;
         timespec deadline{};
         ::clock_gettime(clock, &deadline);
         long long ns = deadline.tv_nsec + timeout_ns % 1000000000;
         deadline.tv_sec += static_cast<time_t>(timeout_ns / 1000000000 + ns / 1000000000);
         deadline.tv_nsec = static_cast<long>(ns % 1000000000);
-#if defined(MMM_TSAN)
-        rc = ::pthread_mutex_timedlock(&sync->lock, &deadline);
-#else
-        rc = ::pthread_mutex_clocklock(&sync->lock, clock, &deadline);
-#endif
+        if constexpr (kThreadSanitizer)
+            rc = ::pthread_mutex_timedlock(&sync->lock, &deadline);
+        else
+            rc = ::pthread_mutex_clocklock(&sync->lock, clock, &deadline);
         if (rc == ETIMEDOUT) return ChunkLock{};
     }
     bool owner_died = false;

@@ -14,7 +14,7 @@ namespace mmm::detail {
 namespace {
 
 Error error_of(const ReceivedFrame& reply) {
-    proto::Reader r(reply.body);
+    Reader r(reply.body);
     auto e = proto::decode_error(r);
     return Error(e.code, e.chunk, e.message, e.hint);
 }
@@ -70,8 +70,10 @@ bool is_idempotent(const proto::Request& request) {
 
 ClientCore::ClientCore(ClientOptions options)
     : options_(std::move(options)),
-      runtime_dir_(options_.runtime_dir.empty() ? default_runtime_dir() : options_.runtime_dir),
-      socket_path_(socket_path(runtime_dir_)) {
+      trusted_(trusted_users(options_.daemon_user)),
+      candidates_(options_.runtime_dir.empty() ? runtime_dir_candidates()
+                                               : std::vector<std::string>{options_.runtime_dir}),
+      runtime_dir_(candidates_.front()) {
     track(this);
     try {
         std::lock_guard lock(mutex_);
@@ -94,6 +96,30 @@ void ClientCore::forget_inherited_connection() noexcept {
 
 void ClientCore::ensure_connected() {
     if (fd_) return;
+    if (candidates_.size() == 1) return connect_to(candidates_.front());
+    // No directory chosen yet: the first daemon to trust wins, and stays.
+    std::string looked;
+    for (const std::string& dir : candidates_) {
+        try {
+            connect_to(dir);
+            runtime_dir_ = dir;
+            candidates_ = {dir};
+            return;
+        } catch (const Error& e) {
+            if (e.code() != Errc::daemon_unavailable) throw;
+            looked += (looked.empty() ? "" : "; ") + e.message();
+        }
+    }
+    throw Error(Errc::daemon_unavailable, {}, "no mmmd to connect to: " + looked,
+                "start mmmd, or set MMM_RUNTIME_DIR to its runtime directory");
+}
+
+void ClientCore::connect_to(const std::string& dir) {
+    if (std::string problem = runtime_dir_problem(dir, trusted_); !problem.empty())
+        throw Error(Errc::daemon_unavailable, {},
+                    "the mmmd runtime directory is not one to trust: " + problem,
+                    "use a runtime directory of your own (MMM_RUNTIME_DIR), or trust the "
+                    "daemon's user with MMM_DAEMON_USER");
     {
         // Made where the fork handler sees it: a fork from here on copies the
         // socket with fd_ set, and the child closes it.
@@ -101,7 +127,14 @@ void ClientCore::ensure_connected() {
         fd_ = unix_stream_socket();
     }
     try {
-        connect_unix(fd_.get(), socket_path_);
+        connect_unix(fd_.get(), socket_path(dir));
+        const uid_t daemon = peer_uid(fd_.get());
+        if (!trusted_.contains(daemon))
+            throw Error(Errc::daemon_unavailable, {},
+                        "the daemon at " + socket_path(dir) + " runs as uid " +
+                            std::to_string(daemon) + ", not as " + trusted_.describe(),
+                        "use a runtime directory of your own (MMM_RUNTIME_DIR), or trust the "
+                        "daemon's user with MMM_DAEMON_USER");
     } catch (...) {
         drop_connection();
         throw;

@@ -1,7 +1,10 @@
 // The connection behind a Client and its chunks: one socket to mmmd, one
-// request at a time, reconnecting when the daemon has restarted.
+// request at a time, reconnecting when the daemon has restarted. It finds
+// mmmd in the first runtime directory that has one it may trust
+// (names.hpp runtime_dir_candidates, daemon_trust.hpp) and stays with it.
 #pragma once
 
+#include "daemon_trust.hpp"
 #include "protocol.hpp"
 #include "unix_socket.hpp"
 
@@ -50,6 +53,7 @@ class ClientCore {
     // counts the watchers an earlier one counted until they unwatch).
     void notify(const proto::Request& request, bool to_new_daemon = false) noexcept;
 
+    // The runtime directory of the daemon this connects to.
     const std::string& runtime_dir() const { return runtime_dir_; }
 
     // Closes this process's descriptor of the connection without a word to
@@ -67,12 +71,16 @@ class ClientCore {
     // closing it (say, over the per-uid connection cap), if there is one.
     void throw_parting_notice();
     void ensure_connected();
+    // Connects to the mmmd of `dir` after checking that it may be trusted;
+    // throws daemon_unavailable (or permission_denied) saying why not.
+    void connect_to(const std::string& dir);
     // Closes the connection (the next request makes a new one).
     void drop_connection() noexcept;
 
     ClientOptions options_;
+    TrustedUsers trusted_;
+    std::vector<std::string> candidates_;  // where to look until one answers
     std::string runtime_dir_;
-    std::string socket_path_;
     std::mutex mutex_;
     UniqueFd fd_;
     std::uint32_t next_id_ = 1;

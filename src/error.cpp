@@ -89,4 +89,37 @@ std::string_view to_string(Lifetime lifetime) noexcept {
     return lifetime == Lifetime::session ? "session" : "persistent";
 }
 
+std::string_view to_string(ChunkKind kind) noexcept {
+    return kind == ChunkKind::heap ? "heap" : "array";
+}
+
+std::string_view to_string(HugePages huge_pages) noexcept {
+    switch (huge_pages) {
+        case HugePages::automatic:
+            return "automatic";
+        case HugePages::never:
+            return "never";
+        case HugePages::always:
+            return "always";
+    }
+    return "unknown";
+}
+
+namespace {
+
+class ErrcCategory final : public std::error_category {
+  public:
+    const char* name() const noexcept override { return "mmm"; }
+    std::string message(int code) const override {
+        return std::string(to_string(static_cast<Errc>(code)));
+    }
+};
+
+}  // namespace
+
+const std::error_category& error_category() noexcept {
+    static const ErrcCategory category;
+    return category;
+}
+
 }  // namespace mmm

@@ -1,7 +1,8 @@
 #include "names.hpp"
 
+#include "fnv1a.hpp"
+
 #include <mmm/error.hpp>
-#include <mmm/type_name.hpp>
 
 #include <unistd.h>
 
@@ -45,6 +46,13 @@ std::string default_runtime_dir() {
     return "/tmp/mmm-" + std::to_string(::geteuid());
 }
 
+std::vector<std::string> runtime_dir_candidates() {
+    if (const char* dir = std::getenv("MMM_RUNTIME_DIR"); dir && *dir) return {dir};
+    std::vector<std::string> out{default_runtime_dir()};
+    if (out.front() != kSystemRuntimeDir) out.emplace_back(kSystemRuntimeDir);
+    return out;
+}
+
 std::string socket_path(const std::string& runtime_dir) {
     return runtime_dir + "/mmmd.sock";
 }
@@ -53,29 +61,17 @@ std::string namespace_for(const std::string& runtime_dir) {
     std::unique_ptr<char, decltype(&std::free)> real(::realpath(runtime_dir.c_str(), nullptr),
                                                      &std::free);
     std::string canonical = real ? real.get() : runtime_dir;
-    std::uint64_t h = fingerprint(canonical, 0, 0);
+    // The fingerprint of earlier releases (name, then size and alignment 0),
+    // so that a new mmmd finds the namespace an older one used.
+    std::uint64_t h = fnv1a_u64(fnv1a_u64(fnv1a(kFnvOffset, canonical), 0), 0);
     char buf[17];
     std::snprintf(buf, sizeof buf, "%012llx",
                   static_cast<unsigned long long>(h & 0xffffffffffffull));
     return buf;
 }
 
-std::string segment_name(std::string_view name_space, std::string_view chunk_name) {
-    std::string out = "mmm.";
-    out += name_space;
-    out += '.';
-    out += chunk_name;
-    return out;
-}
-
-std::optional<std::string> chunk_name_of_segment(std::string_view name_space,
-                                                 std::string_view segment) {
-    std::string prefix = segment_name(name_space, "");
-    if (segment.size() <= prefix.size() || segment.substr(0, prefix.size()) != prefix)
-        return std::nullopt;
-    std::string name(segment.substr(prefix.size()));
-    if (!name_problem(name).empty()) return std::nullopt;
-    return name;
+std::string segment_dir_for(const std::string& root, std::string_view name_space) {
+    return root + "/mmm." + std::string(name_space);
 }
 
 }  // namespace mmm::detail

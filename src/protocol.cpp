@@ -1,27 +1,14 @@
-// Encoding and decoding of mmmd frames and bodies (docs/PROTOCOL.md).
-//
-// Bodies are sequences of little-endian integers and strings (u16 length, then
-// that many bytes, at most kMaxString). Request bodies:
-//
-//   type      = str name, u64 fingerprint, u64 size, u64 align
-//   create    = str name, type, u64 count, u32 mode, u8 lifetime
-//   open      = str name, type, u8 writable, u32 wait_ms
-//   close     = str name, u64 generation
-//   remove    = str name
-//   list      = str after, u32 limit
-//   info      = str name
-//   stats     = (empty)
-//   ping      = (empty)
-//
-// Decoding is total: every read is bounds-checked, every enum is validated and
-// a body must be consumed exactly, so arbitrary bytes decode or throw
-// Errc::protocol_error (this file is the daemon's fuzz target).
+// Encoding and decoding of mmmd frames and bodies. The message grammar is in
+// docs/PROTOCOL.md. Decoding is total: every read is bounds-checked, every
+// enum is validated and a body must be consumed exactly, so arbitrary bytes
+// decode or throw Errc::protocol_error (this file is the daemon's fuzz target).
 #include "protocol.hpp"
+
+#include "overloaded.hpp"
+#include "schema_codec.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <type_traits>
 
 namespace mmm::proto {
 namespace {
@@ -29,103 +16,64 @@ namespace {
 constexpr std::uint32_t kMaxAttachments = 65536;
 
 [[noreturn]] void fail(const std::string& what) {
-    throw Error(Errc::protocol_error, "", what,
-                "the client and mmmd may be different versions; upgrade both");
+    throw Error(Errc::protocol_error, "", what, kVersionHint);
 }
 
-template <class T>
-void put_le(std::byte* out, T v) {
-    static_assert(std::is_unsigned_v<T>);
-    for (std::size_t i = 0; i < sizeof(T); ++i)
-        out[i] = static_cast<std::byte>((v >> (8 * i)) & 0xffu);
+template <class E>
+E read_enum(Reader& r, E last, const char* field) {
+    const std::uint8_t v = r.u8();
+    if (v > static_cast<std::uint8_t>(last))
+        fail(std::string("invalid value in field '") + field + "'");
+    return static_cast<E>(v);
 }
 
-template <class T>
-T get_le(const std::byte* in) {
-    static_assert(std::is_unsigned_v<T>);
-    T v = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i)
-        v = static_cast<T>(v | (static_cast<T>(std::to_integer<unsigned>(in[i])) << (8 * i)));
-    return v;
+// Error texts are for people: a very long one (two long type names) is cut.
+std::string_view clip(std::string_view text) {
+    return text.substr(0, detail::kMaxString);
 }
-
-bool read_bool(Reader& r, const char* field) {
-    std::uint8_t v = r.u8();
-    if (v > 1) fail(std::string("invalid boolean in field '") + field + "'");
-    return v == 1;
-}
-
-Lifetime read_lifetime(Reader& r) {
-    std::uint8_t v = r.u8();
-    if (v > static_cast<std::uint8_t>(Lifetime::session)) fail("invalid lifetime value");
-    return static_cast<Lifetime>(v);
-}
-
-ChunkState read_state(Reader& r) {
-    std::uint8_t v = r.u8();
-    if (v > static_cast<std::uint8_t>(ChunkState::quarantined)) fail("invalid chunk state value");
-    return static_cast<ChunkState>(v);
-}
-
-void write_type(Writer& w, const TypeDescriptor& t) {
-    w.str(t.name);
-    w.u64(t.fingerprint);
-    w.u64(t.size);
-    w.u64(t.align);
-}
-
-TypeDescriptor read_type(Reader& r) {
-    TypeDescriptor t;
-    t.name = r.str();
-    t.fingerprint = r.u64();
-    t.size = r.u64();
-    t.align = r.u64();
-    return t;
-}
-
-template <class... F>
-struct Overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 MessageType type_of(const Request& request) {
     static constexpr MessageType kTypes[] = {
         MessageType::create, MessageType::open,    MessageType::close,  MessageType::remove,
         MessageType::list,   MessageType::info,    MessageType::stats,  MessageType::ping,
-        MessageType::watch,  MessageType::unwatch, MessageType::commit,
+        MessageType::watch,  MessageType::unwatch, MessageType::commit, MessageType::resize,
     };
     static_assert(std::size(kTypes) == std::variant_size_v<Request>);
     return kTypes[request.index()];
 }
 
+void name_and_generation(Writer& w, const std::string& name, std::uint64_t generation) {
+    w.str(name);
+    w.u64(generation);
+}
+
 void write_body(Writer& w, const Request& request) {
-    std::visit(Overloaded{
+    std::visit(detail::Overloaded{
                    [&](const CreateRequest& c) {
                        w.str(c.name);
-                       write_type(w, c.type);
+                       encode_element_type(w, c.type);
+                       w.u8(static_cast<std::uint8_t>(c.kind));
                        w.u64(c.count);
+                       w.u64(c.max_count);
                        w.u32(c.mode);
                        w.u8(static_cast<std::uint8_t>(c.lifetime));
                        w.u8(c.single_writer ? 1 : 0);
+                       w.u8(static_cast<std::uint8_t>(c.huge_pages));
                    },
                    [&](const OpenRequest& o) {
                        w.str(o.name);
-                       write_type(w, o.type);
+                       w.u8(o.type ? 1 : 0);
+                       if (o.type) encode_element_type(w, *o.type);
+                       w.u8(static_cast<std::uint8_t>(o.kind));
                        w.u8(o.writable ? 1 : 0);
                        w.u32(o.wait_ms);
                    },
                    [&](const CloseRequest& c) {
-                       w.str(c.name);
-                       w.u64(c.generation);
-                       if (c.writable) w.u8(*c.writable ? 1 : 0);
-                       if (c.writable && c.release_lease) w.u8(1);
+                       name_and_generation(w, c.name, c.generation);
+                       w.u8(c.writable ? 1 : 0);
+                       w.u8(c.release_lease ? 1 : 0);
                    },
-                   [&](const RemoveRequest& r) {
-                       w.str(r.name);
-                       w.u64(r.generation);
-                   },
+                   [&](const RemoveRequest& r) { name_and_generation(w, r.name, r.generation); },
                    [&](const ListRequest& l) {
                        w.str(l.after);
                        w.u32(l.limit);
@@ -133,64 +81,57 @@ void write_body(Writer& w, const Request& request) {
                    [&](const InfoRequest& i) { w.str(i.name); },
                    [&](const StatsRequest&) {},
                    [&](const PingRequest&) {},
-                   [&](const WatchRequest& x) {
-                       w.str(x.name);
-                       w.u64(x.generation);
-                   },
-                   [&](const UnwatchRequest& x) {
-                       w.str(x.name);
-                       w.u64(x.generation);
-                   },
-                   [&](const CommitRequest& x) {
-                       w.str(x.name);
-                       w.u64(x.generation);
+                   [&](const WatchRequest& x) { name_and_generation(w, x.name, x.generation); },
+                   [&](const UnwatchRequest& x) { name_and_generation(w, x.name, x.generation); },
+                   [&](const CommitRequest& x) { name_and_generation(w, x.name, x.generation); },
+                   [&](const ResizeRequest& x) {
+                       name_and_generation(w, x.name, x.generation);
+                       w.u64(x.count);
                    },
                },
                request);
 }
 
-CreateRequest read_create(Reader& r) {
-    CreateRequest c;
-    c.name = r.str();
-    c.type = read_type(r);
-    c.count = r.u64();
-    c.mode = r.u32();
-    c.lifetime = read_lifetime(r);
-    // Appended later: a request without it creates a chunk of many writers.
-    if (!r.at_end()) c.single_writer = read_bool(r, "single_writer");
-    return c;
-}
-
-OpenRequest read_open(Reader& r) {
-    OpenRequest o;
-    o.name = r.str();
-    o.type = read_type(r);
-    o.writable = read_bool(r, "writable");
-    o.wait_ms = r.u32();
-    return o;
+template <class R>
+R read_name_and_generation(Reader& r) {
+    R x;
+    x.name = r.str();
+    x.generation = r.u64();
+    return x;
 }
 
 Request read_body(MessageType type, Reader& r) {
     switch (type) {
-        case MessageType::create:
-            return read_create(r);
-        case MessageType::open:
-            return read_open(r);
-        case MessageType::close: {
-            CloseRequest c;
+        case MessageType::create: {
+            CreateRequest c;
             c.name = r.str();
-            c.generation = r.u64();
-            if (!r.at_end()) c.writable = read_bool(r, "writable");
-            if (!r.at_end()) c.release_lease = read_bool(r, "release_lease");
+            c.type = decode_element_type(r);
+            c.kind = read_enum(r, ChunkKind::heap, "kind");
+            c.count = r.u64();
+            c.max_count = r.u64();
+            c.mode = r.u32();
+            c.lifetime = read_enum(r, Lifetime::session, "lifetime");
+            c.single_writer = r.boolean("single_writer");
+            c.huge_pages = read_enum(r, HugePages::always, "huge_pages");
             return c;
         }
-        case MessageType::remove: {
-            RemoveRequest req;
-            req.name = r.str();
-            // The generation was appended later; a request without it removes any.
-            if (!r.at_end()) req.generation = r.u64();
-            return req;
+        case MessageType::open: {
+            OpenRequest o;
+            o.name = r.str();
+            if (r.boolean("typed")) o.type = decode_element_type(r);
+            o.kind = read_enum(r, ChunkKind::heap, "kind");
+            o.writable = r.boolean("writable");
+            o.wait_ms = r.u32();
+            return o;
         }
+        case MessageType::close: {
+            auto c = read_name_and_generation<CloseRequest>(r);
+            c.writable = r.boolean("writable");
+            c.release_lease = r.boolean("release_lease");
+            return c;
+        }
+        case MessageType::remove:
+            return read_name_and_generation<RemoveRequest>(r);
         case MessageType::list: {
             ListRequest l;
             l.after = r.str();
@@ -203,22 +144,15 @@ Request read_body(MessageType type, Reader& r) {
             return StatsRequest{};
         case MessageType::ping:
             return PingRequest{};
-        case MessageType::watch: {
-            WatchRequest x;
-            x.name = r.str();
-            x.generation = r.u64();
-            return x;
-        }
-        case MessageType::unwatch: {
-            UnwatchRequest x;
-            x.name = r.str();
-            x.generation = r.u64();
-            return x;
-        }
-        case MessageType::commit: {
-            CommitRequest x;
-            x.name = r.str();
-            x.generation = r.u64();
+        case MessageType::watch:
+            return read_name_and_generation<WatchRequest>(r);
+        case MessageType::unwatch:
+            return read_name_and_generation<UnwatchRequest>(r);
+        case MessageType::commit:
+            return read_name_and_generation<CommitRequest>(r);
+        case MessageType::resize: {
+            auto x = read_name_and_generation<ResizeRequest>(r);
+            x.count = r.u64();
             return x;
         }
         default:
@@ -232,21 +166,26 @@ Request read_body(MessageType type, Reader& r) {
 // --- frame header --------------------------------------------------------------
 
 void encode_frame_header(const FrameHeader& h, std::byte* out) {
-    put_le(out + 0, h.magic);
-    put_le(out + 4, h.version);
-    put_le(out + 6, h.type);
-    put_le(out + 8, h.request_id);
-    put_le(out + 12, h.body_bytes);
+    detail::put_le32(out + 0, h.magic);
+    detail::put_le16(out + 4, h.version);
+    detail::put_le16(out + 6, h.type);
+    detail::put_le32(out + 8, h.request_id);
+    detail::put_le32(out + 12, h.body_bytes);
 }
 
 FrameHeader decode_frame_header(std::span<const std::byte, kFrameHeaderBytes> in) {
     FrameHeader h;
-    h.magic = get_le<std::uint32_t>(in.data() + 0);
-    h.version = get_le<std::uint16_t>(in.data() + 4);
-    h.type = get_le<std::uint16_t>(in.data() + 6);
-    h.request_id = get_le<std::uint32_t>(in.data() + 8);
-    h.body_bytes = get_le<std::uint32_t>(in.data() + 12);
+    h.magic = detail::get_le32(in.data() + 0);
+    h.version = detail::get_le16(in.data() + 4);
+    h.type = detail::get_le16(in.data() + 6);
+    h.request_id = detail::get_le32(in.data() + 8);
+    h.body_bytes = detail::get_le32(in.data() + 12);
     return h;
+}
+
+bool framing_ok(const FrameHeader& h) {
+    return h.magic == kFrameMagic && h.version == kProtocolVersion &&
+           h.body_bytes <= kMaxRequestBody;
 }
 
 std::string check_request_header(const FrameHeader& h) {
@@ -258,91 +197,15 @@ std::string check_request_header(const FrameHeader& h) {
         return "request body of " + std::to_string(h.body_bytes) + " bytes exceeds the limit of " +
                std::to_string(kMaxRequestBody);
     if (h.type < static_cast<std::uint16_t>(MessageType::create) ||
-        h.type > static_cast<std::uint16_t>(MessageType::commit))
+        h.type > static_cast<std::uint16_t>(kLastRequestType))
         return "unknown request type " + std::to_string(h.type);
     return {};
-}
-
-// --- primitives ----------------------------------------------------------------
-
-void Writer::u8(std::uint8_t v) {
-    out_.push_back(static_cast<std::byte>(v));
-}
-
-void Writer::u16(std::uint16_t v) {
-    std::size_t at = out_.size();
-    out_.resize(at + 2);
-    put_le(out_.data() + at, v);
-}
-
-void Writer::u32(std::uint32_t v) {
-    std::size_t at = out_.size();
-    out_.resize(at + 4);
-    put_le(out_.data() + at, v);
-}
-
-void Writer::u64(std::uint64_t v) {
-    std::size_t at = out_.size();
-    out_.resize(at + 8);
-    put_le(out_.data() + at, v);
-}
-
-void Writer::str(std::string_view s) {
-    s = s.substr(0, kMaxString);
-    u16(static_cast<std::uint16_t>(s.size()));
-    const auto* p = reinterpret_cast<const std::byte*>(s.data());
-    out_.insert(out_.end(), p, p + s.size());
-}
-
-namespace {
-void need(std::size_t pos, std::size_t n, std::size_t size) {
-    if (n > size - pos) fail("message is truncated");
-}
-}  // namespace
-
-std::uint8_t Reader::u8() {
-    need(pos_, 1, in_.size());
-    return std::to_integer<std::uint8_t>(in_[pos_++]);
-}
-
-std::uint16_t Reader::u16() {
-    need(pos_, 2, in_.size());
-    auto v = get_le<std::uint16_t>(in_.data() + pos_);
-    pos_ += 2;
-    return v;
-}
-
-std::uint32_t Reader::u32() {
-    need(pos_, 4, in_.size());
-    auto v = get_le<std::uint32_t>(in_.data() + pos_);
-    pos_ += 4;
-    return v;
-}
-
-std::uint64_t Reader::u64() {
-    need(pos_, 8, in_.size());
-    auto v = get_le<std::uint64_t>(in_.data() + pos_);
-    pos_ += 8;
-    return v;
-}
-
-std::string Reader::str() {
-    std::size_t n = u16();
-    if (n > kMaxString) fail("string of " + std::to_string(n) + " bytes exceeds the limit");
-    need(pos_, n, in_.size());
-    std::string s(reinterpret_cast<const char*>(in_.data() + pos_), n);
-    pos_ += n;
-    return s;
-}
-
-void Reader::expect_end() const {
-    if (!at_end()) fail(std::to_string(in_.size() - pos_) + " unexpected trailing bytes");
 }
 
 // --- requests ------------------------------------------------------------------
 
 std::vector<std::byte> encode_request(const Request& request, std::uint32_t request_id) {
-    return make_reply(type_of(request), request_id, [&](Writer& w) { write_body(w, request); });
+    return make_frame(type_of(request), request_id, [&](Writer& w) { write_body(w, request); });
 }
 
 Request decode_request(MessageType type, std::span<const std::byte> body) {
@@ -352,17 +215,37 @@ Request decode_request(MessageType type, std::span<const std::byte> body) {
     return request;
 }
 
+void encode_element_type(Writer& w, const detail::ElementType& t) {
+    w.str(t.name);
+    w.u64(t.size);
+    w.u64(t.align);
+    detail::encode_schema(w, t.schema);
+}
+
+detail::ElementType decode_element_type(Reader& r) {
+    detail::ElementType t;
+    t.name = r.str();
+    t.size = r.u64();
+    t.align = r.u64();
+    t.schema = detail::decode_schema(r);
+    return t;
+}
+
 // --- replies -------------------------------------------------------------------
 
 void encode_info(Writer& w, const ChunkInfo& info) {
     w.str(info.name);
+    w.u8(static_cast<std::uint8_t>(info.kind));
     w.str(info.type_name);
     w.u64(info.type_fingerprint);
     w.u64(info.element_size);
     w.u64(info.element_align);
+    detail::encode_schema(w, info.schema);
     w.u64(info.count);
+    w.u64(info.max_count);
     w.u64(info.bytes);
     w.u64(info.segment_bytes);
+    w.u8(info.huge_pages ? 1 : 0);
     w.u32(info.mode);
     w.u32(static_cast<std::uint32_t>(info.owner_uid));
     w.u32(static_cast<std::uint32_t>(info.owner_gid));
@@ -375,7 +258,7 @@ void encode_info(Writer& w, const ChunkInfo& info) {
     w.u64(static_cast<std::uint64_t>(ns.count()));
     w.u64(info.generation);
     w.str(info.segment);
-    w.str(info.problem);
+    w.str(clip(info.problem));
     auto n =
         static_cast<std::uint32_t>(std::min<std::size_t>(info.attachments.size(), kMaxAttachments));
     w.u32(n);
@@ -390,20 +273,24 @@ void encode_info(Writer& w, const ChunkInfo& info) {
 ChunkInfo decode_info(Reader& r) {
     ChunkInfo info;
     info.name = r.str();
+    info.kind = read_enum(r, ChunkKind::heap, "kind");
     info.type_name = r.str();
     info.type_fingerprint = r.u64();
     info.element_size = r.u64();
     info.element_align = r.u64();
+    info.schema = detail::decode_schema(r);
     info.count = r.u64();
+    info.max_count = r.u64();
     info.bytes = r.u64();
     info.segment_bytes = r.u64();
+    info.huge_pages = r.boolean("huge_pages");
     info.mode = r.u32();
     info.owner_uid = static_cast<uid_t>(r.u32());
     info.owner_gid = static_cast<gid_t>(r.u32());
     info.creator_pid = static_cast<pid_t>(r.u32());
-    info.lifetime = read_lifetime(r);
-    info.state = read_state(r);
-    info.single_writer = read_bool(r, "single_writer");
+    info.lifetime = read_enum(r, Lifetime::session, "lifetime");
+    info.state = read_enum(r, ChunkState::quarantined, "state");
+    info.single_writer = r.boolean("single_writer");
     info.writer_pid = static_cast<pid_t>(r.u32());
     auto ns = std::chrono::nanoseconds(static_cast<std::int64_t>(r.u64()));
     info.created = std::chrono::system_clock::time_point(
@@ -417,16 +304,38 @@ ChunkInfo decode_info(Reader& r) {
         Attachment a;
         a.pid = static_cast<pid_t>(r.u32());
         a.uid = static_cast<uid_t>(r.u32());
-        a.writable = read_bool(r, "attachment.writable");
+        a.writable = r.boolean("attachment.writable");
         info.attachments.push_back(a);
     }
     return info;
+}
+
+void encode_grant(Writer& w, const Grant& g) {
+    encode_info(w, g.info);
+    w.u32(g.geometry.stripe_count);
+    w.u32(g.geometry.record_bytes);
+    w.u64(g.geometry.header_bytes);
+    w.u64(g.geometry.data_offset);
+    w.u64(g.geometry.segment_bytes);
+}
+
+Grant decode_grant(Reader& r) {
+    Grant g;
+    g.info = decode_info(r);
+    g.geometry.stripe_count = r.u32();
+    g.geometry.record_bytes = r.u32();
+    g.geometry.header_bytes = r.u64();
+    g.geometry.data_offset = r.u64();
+    g.geometry.segment_bytes = r.u64();
+    return g;
 }
 
 void encode_stats(Writer& w, const Stats& s) {
     w.u32(static_cast<std::uint32_t>(s.daemon_pid));
     w.str(s.runtime_dir);
     w.str(s.name_space);
+    w.str(s.segment_dir);
+    w.str(s.huge_dir);
     w.u64(s.chunks);
     w.u64(s.quarantined);
     w.u64(s.bytes);
@@ -443,6 +352,8 @@ Stats decode_stats(Reader& r) {
     s.daemon_pid = static_cast<pid_t>(r.u32());
     s.runtime_dir = r.str();
     s.name_space = r.str();
+    s.segment_dir = r.str();
+    s.huge_dir = r.str();
     s.chunks = r.u64();
     s.quarantined = r.u64();
     s.bytes = r.u64();
@@ -467,21 +378,21 @@ ListReply decode_list(Reader& r) {
     std::uint32_t n = r.u32();
     if (n > kMaxListLimit) fail("list of " + std::to_string(n) + " chunks exceeds the limit");
     for (std::uint32_t i = 0; i < n; ++i) l.chunks.push_back(decode_info(r));
-    l.more = read_bool(r, "more");
+    l.more = r.boolean("more");
     return l;
 }
 
 void encode_error(Writer& w, const ErrorReply& e) {
     w.u16(static_cast<std::uint16_t>(e.code));
-    w.str(e.chunk);
-    w.str(e.message);
-    w.str(e.hint);
+    w.str(clip(e.chunk));
+    w.str(clip(e.message));
+    w.str(clip(e.hint));
 }
 
 ErrorReply decode_error(Reader& r) {
     ErrorReply e;
     std::uint16_t code = r.u16();
-    if (code == 0 || code > static_cast<std::uint16_t>(Errc::busy))
+    if (code == 0 || code > static_cast<std::uint16_t>(kLastErrc))
         fail("unknown error code " + std::to_string(code));
     e.code = static_cast<Errc>(code);
     e.chunk = r.str();
@@ -491,7 +402,11 @@ ErrorReply decode_error(Reader& r) {
 }
 
 std::vector<std::byte> make_error_reply(std::uint32_t request_id, const ErrorReply& e) {
-    return make_reply(MessageType::reply_error, request_id, [&](Writer& w) { encode_error(w, e); });
+    return make_frame(MessageType::reply_error, request_id, [&](Writer& w) { encode_error(w, e); });
+}
+
+std::vector<std::byte> make_ok_reply(std::uint32_t request_id) {
+    return make_frame(MessageType::reply_ok, request_id, [](Writer&) {});
 }
 
 }  // namespace mmm::proto

@@ -1,9 +1,9 @@
-// Slow paths of the element seqlocks and the chunk's change notification.
-#include <mmm/detail/mapped_chunk.hpp>
+// Slow paths of the element seqlocks (contention, a writer that died
+// mid-write, futex wake-ups) and the untyped element copies.
 #include <mmm/detail/seqlock.hpp>
 #include <mmm/error.hpp>
 
-#include "asymmetric_fence.hpp"
+#include "cpu_relax.hpp"
 #include "futex.hpp"
 #include "pid_alive.hpp"
 
@@ -11,6 +11,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <optional>
 #include <string>
 
 namespace mmm::detail {
@@ -33,25 +35,12 @@ void refresh_pid() {
 constexpr std::uint64_t kSeqMask = 0xffffffffu;
 constexpr int kSpinsBeforeCheck = 2000;
 
-// Sleep slices of wait_for_change (see MappedChunk::wait_for_change).
-constexpr std::chrono::milliseconds kShortestWatchedWait{2};
-constexpr std::chrono::milliseconds kWatchedSlice{1000};
-constexpr std::chrono::milliseconds kUncountedSlice{1};
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
-
 // Moves a stripe abandoned by a dead writer to the next even sequence.
 bool recover(ChunkSync* sync, StripeLine& stripe, std::uint64_t odd) {
     std::uint64_t even = (odd + 1) & kSeqMask;
     if (!stripe.word.compare_exchange_strong(odd, even, std::memory_order_acq_rel)) return false;
     sync->stripe_recoveries.fetch_add(1, std::memory_order_relaxed);
-    sync->version.fetch_add(1, std::memory_order_seq_cst);
+    bump_version(sync);
     return true;
 }
 
@@ -85,8 +74,9 @@ std::uint64_t stripe_acquire_slow(ChunkSync* sync, StripeLine& stripe) {
     }
 }
 
-std::uint64_t stripe_wait_even(ChunkSync* sync, StripeLine& stripe, bool can_recover,
-                               std::size_t index, const std::string& chunk) {
+std::optional<std::uint64_t> stripe_wait_even_until(
+    ChunkSync* sync, StripeLine& stripe, bool can_recover, std::size_t index,
+    const std::string& chunk, std::chrono::steady_clock::time_point deadline) {
     for (int spins = 0;; ++spins) {
         std::uint64_t w = stripe.word.load(std::memory_order_acquire);
         if (!(w & 1u)) return w;
@@ -97,6 +87,7 @@ std::uint64_t stripe_wait_even(ChunkSync* sync, StripeLine& stripe, bool can_rec
         spins = 0;
         auto writer = static_cast<std::uint32_t>(w >> 32);
         if (pid_alive(writer)) {
+            if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
             ::sched_yield();
             continue;
         }
@@ -109,61 +100,96 @@ std::uint64_t stripe_wait_even(ChunkSync* sync, StripeLine& stripe, bool can_rec
     }
 }
 
+std::uint64_t stripe_wait_even(ChunkSync* sync, StripeLine& stripe, bool can_recover,
+                               std::size_t index, const std::string& chunk) {
+    return *stripe_wait_even_until(sync, stripe, can_recover, index, chunk,
+                                   std::chrono::steady_clock::time_point::max());
+}
+
 void wake_waiters(ChunkSync* sync) {
     futex_wake_all(&sync->version);
 }
 
-std::optional<std::uint32_t> MappedChunk::wait_for_change(std::uint32_t since,
-                                                          std::chrono::nanoseconds timeout,
-                                                          std::chrono::nanoseconds spin) const {
-    using clock = std::chrono::steady_clock;
-    ChunkSync* sync = sync_;
-    const auto deadline = clock::now() + std::max(timeout, std::chrono::nanoseconds(0));
-    auto changed = [&] { return sync->version.load(std::memory_order_seq_cst) != since; };
-    if (changed()) return sync->version.load(std::memory_order_acquire);
-    // Spin while the peer is likely active: far cheaper than a futex round
-    // trip. spin = 0 sleeps at once.
-    if (spin > std::chrono::nanoseconds(0)) {
-        const auto spin_end = std::min(deadline, clock::now() + spin);
-        for (unsigned i = 1; clock::now() < spin_end || i == 1; ++i) {
-            for (int k = 0; k < 64; ++k) {
-                if (changed()) return sync->version.load(std::memory_order_acquire);
-                cpu_relax();
+namespace {
+
+template <class W>
+void load_word(const std::byte* element, void* out) {
+    const W w = word_load(reinterpret_cast<const W*>(element));
+    std::memcpy(out, &w, sizeof w);
+}
+
+template <class W>
+void store_word(std::byte* element, const void* value) {
+    W w;
+    std::memcpy(&w, value, sizeof w);
+    word_store(reinterpret_cast<W*>(element), w);
+}
+
+}  // namespace
+
+bool seq_read_bytes(const ElementAccess& a, std::size_t index, void* out, bool can_recover,
+                    const std::string& chunk, std::chrono::steady_clock::time_point deadline) {
+    const std::uint64_t size = a.element_size;
+    const std::byte* element = a.data + index * size;
+    switch (size) {  // the sizes of is_whole_word_size: one atomic load
+        case 1:
+            return load_word<std::uint8_t>(element, out), true;
+        case 2:
+            return load_word<std::uint16_t>(element, out), true;
+        case 4:
+            return load_word<std::uint32_t>(element, out), true;
+        case 8:
+            return load_word<std::uint64_t>(element, out), true;
+        default:
+            break;
+    }
+    StripeLine& stripe = a.stripe_for(index);
+    for (;;) {
+        std::uint64_t before = stripe.word.load(std::memory_order_acquire);
+        if (before & 1u) {
+            auto even = stripe_wait_even_until(a.sync, stripe, can_recover, index, chunk, deadline);
+            if (!even) {
+                racy_copy(out, element, size);  // the caller was told it may be torn
+                return false;
             }
+            before = *even;
+        }
+        racy_copy(out, element, size);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (stripe.word.load(std::memory_order_relaxed) == before) return true;
+    }
+}
+
+void seq_write_bytes(const ElementAccess& a, std::size_t index, const void* value,
+                     bool single_writer) {
+    const std::uint64_t size = a.element_size;
+    std::byte* element = a.data + index * size;
+    switch (size) {
+        case 1:
+            store_word<std::uint8_t>(element, value);
+            break;
+        case 2:
+            store_word<std::uint16_t>(element, value);
+            break;
+        case 4:
+            store_word<std::uint32_t>(element, value);
+            break;
+        case 8:
+            store_word<std::uint64_t>(element, value);
+            break;
+        default: {
+            StripeLine& stripe = a.stripe_for(index);
+            const std::uint64_t even =
+                single_writer ? stripe_take_single(a.sync, stripe) : stripe_take(a.sync, stripe);
+            std::atomic_thread_fence(std::memory_order_release);
+            racy_store(element, value, size);
+            stripe.word.store((even + 2) & kSeqMask, std::memory_order_release);
         }
     }
-    // Be counted before sleeping, so that writers wake us: a writable mapping
-    // counts itself in `waiters`; a read-only one asks mmmd to count it in
-    // `watchers` (a round trip, so not for waits shorter than a few of them).
-    // A single-writer chunk's writer stores version() without a fence: the
-    // asymmetric fence makes our count visible to it (asymmetric_fence.hpp).
-    // Uncounted (mmmd away, or no fence), we sleep in short slices instead.
-    bool waiting = false, watching = false;
-    if (writable_) {
-        sync->waiters.fetch_add(1, std::memory_order_seq_cst);
-        waiting = true;
-    } else if (deadline - clock::now() > kShortestWatchedWait) {
-        watching = watch();
-    }
-    if ((waiting || watching) && single_writer_ && !asymmetric_fence()) {
-        if (waiting) sync->waiters.fetch_sub(1, std::memory_order_seq_cst);
-        if (watching) unwatch();
-        waiting = watching = false;
-    }
-    // A watched sleep still wakes now and then, in case mmmd lost count.
-    const clock::duration slice = waiting    ? clock::duration::max()
-                                  : watching ? clock::duration(kWatchedSlice)
-                                             : clock::duration(kUncountedSlice);
-    while (!changed()) {
-        auto left = deadline - clock::now();
-        if (left <= clock::duration::zero()) break;
-        futex_wait(&sync->version, since,
-                   std::chrono::duration_cast<std::chrono::nanoseconds>(std::min(left, slice)));
-    }
-    if (waiting) sync->waiters.fetch_sub(1, std::memory_order_seq_cst);
-    if (watching) unwatch();
-    if (changed()) return sync->version.load(std::memory_order_acquire);
-    return std::nullopt;
+    if (single_writer)
+        single_writer_bump(a.sync);
+    else
+        bump_version(a.sync);
 }
 
 }  // namespace mmm::detail

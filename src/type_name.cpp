@@ -83,18 +83,4 @@ std::string normalize_type_name(std::string_view pretty) {
     return out;
 }
 
-std::uint64_t fingerprint(std::string_view canonical_name, std::uint64_t size,
-                          std::uint64_t align) {
-    // FNV-1a over the name, then the layout numbers: stable across compilers and runs.
-    std::uint64_t h = 14695981039346656037ull;
-    auto mix = [&h](unsigned char byte) {
-        h ^= byte;
-        h *= 1099511628211ull;
-    };
-    for (char c : canonical_name) mix(static_cast<unsigned char>(c));
-    for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(size >> (8 * i)));
-    for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(align >> (8 * i)));
-    return h;
-}
-
 }  // namespace mmm::detail

@@ -1,6 +1,6 @@
 #include "unix_socket.hpp"
 
-#include "system_error.hpp"
+#include "posix_io.hpp"
 
 #include <poll.h>
 #include <sched.h>
@@ -130,10 +130,13 @@ void connect_unix(int fd, const std::string& path) {
     }
 }
 
-UniqueFd connect_unix(const std::string& path) {
-    UniqueFd fd = unix_stream_socket();
-    connect_unix(fd.get(), path);
-    return fd;
+uid_t peer_uid(int fd) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        throw_errno("getsockopt(SO_PEERCRED) on the mmmd socket", errno, {},
+                    Errc::daemon_unavailable);
+    return cred.uid;
 }
 
 void send_all(int fd, std::span<const std::byte> bytes) {
@@ -174,31 +177,6 @@ ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadli
     frame.body.resize(frame.header.body_bytes);
     receive_exact(fd, frame.body, frame, deadline, /*poll_first=*/false, spin);
     return frame;
-}
-
-long send_some(int fd, std::span<const std::byte> bytes, int attach_fd) {
-    iovec iov{const_cast<std::byte*>(bytes.data()), bytes.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    if (attach_fd >= 0) {
-        std::memset(control, 0, sizeof control);
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &attach_fd, sizeof(int));
-    }
-    for (;;) {
-        ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n >= 0) return n;
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-        return -1;
-    }
 }
 
 }  // namespace mmm::detail

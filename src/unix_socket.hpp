@@ -6,6 +6,8 @@
 #include "protocol.hpp"
 #include "unique_fd.hpp"
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <span>
@@ -18,8 +20,8 @@ namespace mmm::detail {
 UniqueFd unix_stream_socket();
 // Connects `fd` to the daemon socket; Errc::daemon_unavailable with a hint when absent.
 void connect_unix(int fd, const std::string& path);
-// Both in one.
-UniqueFd connect_unix(const std::string& path);
+// The uid of the process at the other end of a connected Unix socket (SO_PEERCRED).
+uid_t peer_uid(int fd);
 
 struct ReceivedFrame {
     proto::FrameHeader header;
@@ -37,9 +39,5 @@ void send_all(int fd, std::span<const std::byte> bytes);
 // without sleeping for up to `spin` first (ClientOptions::reply_spin).
 ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadline,
                             std::chrono::microseconds spin = std::chrono::microseconds(0));
-
-// Non-blocking send of bytes with an optional descriptor attached to the first
-// byte; returns bytes sent, 0 on EAGAIN, -1 on a dead peer. For the daemon.
-long send_some(int fd, std::span<const std::byte> bytes, int attach_fd);
 
 }  // namespace mmm::detail

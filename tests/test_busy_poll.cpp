@@ -5,6 +5,7 @@
 #include "daemon_test.hpp"
 #include "error_of.hpp"
 #include "pid_alive.hpp"
+#include "process_state.hpp"
 #include "temp_dir.hpp"
 #include "test_paths.hpp"
 
@@ -21,7 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using mmm::Errc;
-using mmm::detail::process_state;
+using mmmd::process_state;
 
 // True once `pid` is seen asleep in `checks` consecutive looks, before the
 // deadline. A daemon that kept polling would be running (R) at every look.

@@ -9,7 +9,7 @@
 #include "raw_socket.hpp"
 #include "shm_segments.hpp"
 
-#include "memory_reservation.hpp"
+#include "chunk_layout.hpp"
 #include "protocol.hpp"
 
 #include <mmm/mmm.hpp>
@@ -65,13 +65,16 @@ class CreateReservationTest : public DaemonTest {
     // A create sent by hand: the reply's ChunkInfo (its descriptor is dropped).
     mmm::ChunkInfo raw_create(RawSocket& raw, const std::string& name, std::uint32_t id) {
         const auto t = mmm::detail::element_type_of<std::uint64_t>();
-        proto::CreateRequest req{name, {t.name, t.fingerprint, t.size, t.align}, kLargeCount};
+        proto::CreateRequest req;
+        req.name = name;
+        req.type = t;
+        req.count = kLargeCount;
         EXPECT_TRUE(raw.send(proto::encode_request(req, id)));
         Received reply = raw.receive(10s);
         EXPECT_TRUE(reply.is_ok_frame()) << reply.describe();
         if (!reply.is_ok_frame()) return {};
         proto::Reader r(reply.body);
-        return proto::decode_info(r);
+        return proto::decode_grant(r).info;
     }
 
     Received call(RawSocket& raw, const proto::Request& request, std::uint32_t id) {
@@ -135,15 +138,16 @@ TEST_F(CreateReservationTest, ChunkIsInvisibleToOpenUntilItsCreatorCommits) {
     // Opens park, even one that did not ask to wait ("create, else open" must
     // work): mmmd answers the ping sent after them first.
     auto waiter = connect();
-    ASSERT_TRUE(waiter->send(proto::encode_request(proto::OpenRequest{"pending", {}, true, 0}, 7)));
-    ASSERT_TRUE(
-        waiter->send(proto::encode_request(proto::OpenRequest{"pending", {}, true, 10'000}, 8)));
+    ASSERT_TRUE(waiter->send(proto::encode_request(
+        proto::OpenRequest{"pending", std::nullopt, mmm::ChunkKind::array, true, 0}, 7)));
+    ASSERT_TRUE(waiter->send(proto::encode_request(
+        proto::OpenRequest{"pending", std::nullopt, mmm::ChunkKind::array, true, 10'000}, 8)));
     Received pong = call(*waiter, proto::PingRequest{}, 9);
     ASSERT_TRUE(pong.is_ok_frame()) << pong.describe();
     // A short wait ends with a timeout that says why.
     auto impatient = connect();
-    ASSERT_TRUE(
-        impatient->send(proto::encode_request(proto::OpenRequest{"pending", {}, true, 100}, 10)));
+    ASSERT_TRUE(impatient->send(proto::encode_request(
+        proto::OpenRequest{"pending", std::nullopt, mmm::ChunkKind::array, true, 100}, 10)));
     Received late = impatient->receive(10s);
     ASSERT_TRUE(late.is_error_frame()) << late.describe();
     EXPECT_EQ(late.error->code, mmm::Errc::timeout);
@@ -256,8 +260,8 @@ TEST_F(CreateReservationTest, CreatorThatLeavesBeforeCommittingLeavesNothing) {
     ASSERT_TRUE(segment_exists("abandoned"));
     // A waiting open stays parked through the abandoned create.
     auto waiter = connect();
-    ASSERT_TRUE(
-        waiter->send(proto::encode_request(proto::OpenRequest{"abandoned", {}, false, 10'000}, 7)));
+    ASSERT_TRUE(waiter->send(proto::encode_request(
+        proto::OpenRequest{"abandoned", std::nullopt, mmm::ChunkKind::array, false, 10'000}, 7)));
     Received pong = call(*waiter, proto::PingRequest{}, 8);
     ASSERT_TRUE(pong.is_ok_frame()) << pong.describe();
 

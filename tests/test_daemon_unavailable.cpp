@@ -1,6 +1,8 @@
 // Without mmmd: a Client says daemon_unavailable and tells the user about
 // mmmd, instead of hanging or failing obscurely.
 #include "daemon_test.hpp"
+#include "names.hpp"
+#include "shm_segments.hpp"
 #include "temp_dir.hpp"
 
 #include <mmm/mmm.hpp>
@@ -39,6 +41,7 @@ TEST(DaemonUnavailableTest, MissingRuntimeDirectory) {
 TEST(DaemonUnavailableTest, StaleSocketFileWithoutADaemon) {
     // A socket file left by a crashed daemon: nothing listens on it.
     mmm::test::TempDir dir("mmm-nodaemon");
+    mmm::test::SegmentCleanup cleanup(mmm::detail::namespace_for(dir.path()));
     {
         mmm::test::DaemonProcess daemon(dir.path());
         daemon.start();

@@ -33,11 +33,7 @@ std::vector<std::byte> ping(std::uint32_t id) {
 std::vector<std::byte> valid_create(const std::string& name, std::uint32_t id) {
     mmm::proto::CreateRequest request;
     request.name = name;
-    request.type.name = mmm::type_name<int>();
-    request.type.size = sizeof(int);
-    request.type.align = alignof(int);
-    request.type.fingerprint =
-        mmm::detail::fingerprint(request.type.name, request.type.size, request.type.align);
+    request.type = mmm::detail::element_type_of<int>();
     request.count = 1;
     return mmm::proto::encode_request(request, id);
 }
@@ -216,7 +212,7 @@ TEST_F(MalformedRequestsTest, UnknownMessageType) {
 TEST_F(MalformedRequestsTest, OneWayCloseGetsNoReply) {
     auto raw = connect();
     ASSERT_TRUE(raw->send(
-        mmm::proto::encode_request(mmm::proto::CloseRequest{"not-open", 12345, std::nullopt}, 40)));
+        mmm::proto::encode_request(mmm::proto::CloseRequest{"not-open", 12345, false, false}, 40)));
     ASSERT_TRUE(raw->send(ping(41)));
     auto reply = raw->receive(10s);
     ASSERT_TRUE(reply.is_ok_frame()) << reply.describe();

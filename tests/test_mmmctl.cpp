@@ -3,6 +3,7 @@
 #include "daemon_test.hpp"
 #include "mmmctl_runner.hpp"
 #include "shared_types.hpp"
+#include "shm_segments.hpp"
 #include "temp_dir.hpp"
 #include "test_paths.hpp"
 
@@ -70,7 +71,10 @@ TEST_F(MmmctlTest, ListJsonDescribesEveryChunk) {
     EXPECT_EQ(j[0]["lifetime"], "persistent");
     EXPECT_EQ(j[0]["creator_pid"], ::getpid());
     EXPECT_EQ(j[0]["owner_uid"], ::geteuid());
-    EXPECT_EQ(j[0]["segment"], "mmm." + name_space() + ".coords");
+    EXPECT_EQ(j[0]["segment"], mmm::test::segment_path(name_space(), "coords"));
+    EXPECT_EQ(j[0]["schema"], "{f0: int32, f1: int32}");
+    EXPECT_EQ(j[0]["max_count"], 3);
+    EXPECT_EQ(j[0]["kind"], "array");
     EXPECT_EQ(j[0]["type_fingerprint"].get<std::uint64_t>(),
               client().info("coords").type_fingerprint);
     EXPECT_EQ(j[0]["generation"].get<std::uint64_t>(), client().info("coords").generation);
@@ -150,7 +154,7 @@ TEST_F(MmmctlTest, DumpShowsHexAndValues) {
     chunk.write(0, 42);
     chunk.write(2, -1);
     auto before = chunk.version();
-    auto r = ctl({"dump", "counters", "--json"});
+    auto r = ctl({"dump", "counters", "--raw", "--json"});
     ASSERT_EQ(r.status.code, 0) << show(r);
     Json j = parse(r);
     EXPECT_EQ(j["name"], "counters");
@@ -169,10 +173,15 @@ TEST_F(MmmctlTest, DumpShowsHexAndValues) {
     EXPECT_EQ(j["elements"][2]["hex"], "ffffffff");
     EXPECT_EQ(j["elements"][2]["value"], -1);
 
-    auto text = ctl({"dump", "counters"});
+    auto text = ctl({"dump", "counters", "--raw"});
     ASSERT_EQ(text.status.code, 0) << show(text);
+    EXPECT_NE(text.out.find("2a00 0000"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("= 42"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("= -1"), std::string::npos) << text.out;
+    auto fields = ctl({"dump", "counters"});
+    ASSERT_EQ(fields.status.code, 0) << show(fields);
+    EXPECT_NE(fields.out.find("[0] 42\n"), std::string::npos) << fields.out;
+    EXPECT_NE(fields.out.find("[2] -1\n"), std::string::npos) << fields.out;
 
     // A dump maps read-only: the chunk is unchanged.
     EXPECT_EQ(chunk.read(0), 42);
@@ -180,16 +189,21 @@ TEST_F(MmmctlTest, DumpShowsHexAndValues) {
     EXPECT_EQ(chunk.version(), before);
 }
 
-TEST_F(MmmctlTest, DumpOfAStructIsHexOnly) {
+// An aggregate without a description: its fields by position (f0, f1).
+TEST_F(MmmctlTest, DumpOfAnAggregateShowsItsFields) {
     auto chunk = client().create<Coordinate>("coords", 2);
     chunk.write(0, Coordinate{3, 9});
     auto r = ctl({"dump", "coords", "--json"});
     ASSERT_EQ(r.status.code, 0) << show(r);
     Json j = parse(r);
     ASSERT_EQ(j["elements"].size(), 2u) << r.out;
-    EXPECT_EQ(j["elements"][0]["hex"], "0300000009000000");
-    EXPECT_FALSE(j["elements"][0].contains("value")) << r.out;
-    EXPECT_EQ(j["elements"][1]["hex"], "0000000000000000");
+    EXPECT_EQ(j["elements"][0]["value"], (Json{{"f0", 3}, {"f1", 9}})) << r.out;
+    EXPECT_FALSE(j["elements"][0].contains("hex")) << r.out;
+    EXPECT_EQ(j["elements"][1]["value"], (Json{{"f0", 0}, {"f1", 0}}));
+    Json raw = parse(ctl({"dump", "coords", "--raw", "--json"}));
+    EXPECT_EQ(raw["elements"][0]["hex"], "0300000009000000");
+    auto text = ctl({"dump", "coords"});
+    EXPECT_NE(text.out.find("[0] {f0: 3, f1: 9}"), std::string::npos) << text.out;
 }
 
 TEST_F(MmmctlTest, DumpRangeAndDefaultCap) {
@@ -206,7 +220,7 @@ TEST_F(MmmctlTest, DumpRangeAndDefaultCap) {
     ASSERT_EQ(j["elements"].size(), 10u);
     EXPECT_EQ(j["elements"][0]["index"], 90);
     EXPECT_EQ(j["elements"][0]["value"], 90);
-    EXPECT_EQ(j["elements"][9]["hex"], "63");
+    EXPECT_EQ(j["elements"][9]["value"], 99);
 
     EXPECT_EQ(ctl({"dump", "bytes", "--offset", "100"}).status.code, 2);
     EXPECT_EQ(ctl({"dump", "bytes", "--offset", "95", "--count", "6"}).status.code, 2);

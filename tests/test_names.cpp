@@ -162,9 +162,7 @@ TEST_F(NamesTest, DaemonRefusesInvalidNamesOnTheWire) {
         mmm::test::RawSocket raw(daemon().socket_path());
         mmm::proto::CreateRequest request;
         request.name = name;
-        request.type = {mmm::type_name<int>(), 0, sizeof(int), alignof(int)};
-        request.type.fingerprint =
-            mmm::detail::fingerprint(request.type.name, request.type.size, request.type.align);
+        request.type = mmm::detail::element_type_of<int>();
         request.count = 1;
         ASSERT_TRUE(raw.send(mmm::proto::encode_request(request, id)));
         auto reply = raw.receive();

@@ -1,6 +1,6 @@
-// How big a chunk's segment is: the header (with the stripe table only for
-// elements that take a stripe), page aligned, then the elements. A user pays
-// for this in /dev/shm per chunk, and the file size is what mmm validates.
+// How big a chunk's segment is: the header (with a stripe table sized to the
+// chunk, none for elements moved whole), page aligned, then the elements. A
+// user pays for this in /dev/shm per chunk (docs/LAYOUT.md).
 #include "daemon_test.hpp"
 #include "shared_types.hpp"
 #include "shm_segments.hpp"
@@ -21,8 +21,14 @@ using mmm_test::Sample;
 using mmm_test::Triple;
 
 constexpr std::uint64_t kPage = 4096;
-// 512 bytes of description, 128 of sync words, 256 stripes of 64 bytes: 5 pages.
-constexpr std::uint64_t kStripedHeader = 5 * kPage;
+// 256 bytes of prefix and sync words, 256 stripes of 64 bytes, the record
+// copy: 5 pages.
+constexpr std::uint64_t kFullStripeHeader = 5 * kPage;
+
+template <std::size_t N>
+struct Blob {
+    unsigned char bytes[N];
+};
 
 class SegmentLayoutTest : public mmm::test::DaemonTest {
   protected:
@@ -52,9 +58,31 @@ TEST_F(SegmentLayoutTest, WholeWordElementsHaveAOnePageHeader) {
     expect_no_segments();
 }
 
-TEST_F(SegmentLayoutTest, WiderElementsKeepTheStripeTable) {
-    expect_segment<Sample>("sample", 10, kStripedHeader);  // 16 bytes
-    expect_segment<Triple>("triple", 7, kStripedHeader);   // 24 bytes
+// A stripe per element up to 256: a chunk of few elements has a header of a page.
+TEST_F(SegmentLayoutTest, StripeTablesAreSizedToTheChunk) {
+    expect_segment<Sample>("sample", 10, kPage);                 // 16 bytes, 16 stripes
+    expect_segment<Triple>("triple", 7, kPage);                  // 24 bytes, 8 stripes
+    expect_segment<Sample>("samples", 1000, kFullStripeHeader);  // 256 stripes
+    expect_no_segments();
+}
+
+// A chunk of one element of up to 256 bytes takes two pages of memory: its
+// header and its element.
+TEST_F(SegmentLayoutTest, OneSmallElementTakesTwoPages) {
+    auto check = [&](auto tag, const std::string& name) {
+        using T = decltype(tag);
+        auto mc = client().create<T>(name, 1);
+        mc.write(0, T{});
+        struct stat st {};
+        ASSERT_EQ(::stat(mmm::test::segment_path(name_space(), name).c_str(), &st), 0);
+        EXPECT_LE(static_cast<std::uint64_t>(st.st_blocks) * 512, 2 * kPage) << name;
+        EXPECT_LE(client().info(name).segment_bytes, 2 * kPage) << name;
+        client().remove(name);
+    };
+    check(Blob<16>{}, "b16");
+    check(Blob<64>{}, "b64");
+    check(Blob<200>{}, "b200");
+    check(Blob<256>{}, "b256");
     expect_no_segments();
 }
 

@@ -50,8 +50,14 @@ std::variant<Invocation, int> parse_command_line(int argc, char** argv) {
     CLI::App* list = add_command(app, inv, "list", "List every chunk this user may read");
     CLI::App* info = add_command(app, inv, "info", "Show everything mmmd knows about one chunk");
     info->add_option("name", inv.name, "Chunk name")->required();
-    CLI::App* dump = add_command(app, inv, "dump", "Hex dump of a chunk's elements (a snapshot)");
+    CLI::App* dump =
+        add_command(app, inv, "dump", "Print a chunk's elements by field (a snapshot of each)");
     dump->add_option("name", inv.name, "Chunk name")->required();
+    std::string format = "text";
+    dump->add_option("--format", format, "text (fields; JSON with --json) or csv (a header row)")
+        ->check(CLI::IsMember({"text", "csv"}));
+    bool raw = false;
+    dump->add_flag("--raw", raw, "Hex of each element's bytes instead of its fields");
     dump->add_option("--offset", inv.offset, "First element to show (default 0)")
         ->check(reject_negative);
     std::uint64_t count = 0;
@@ -60,6 +66,12 @@ std::variant<Invocation, int> parse_command_line(int argc, char** argv) {
             ->check(reject_negative);
     CLI::App* remove = add_command(app, inv, "delete", "Delete a chunk (owner or root only)");
     remove->add_option("name", inv.name, "Chunk name")->required();
+    CLI::App* resize =
+        add_command(app, inv, "resize", "Grow or shrink a growable chunk (owner or root only)");
+    resize->add_option("name", inv.name, "Chunk name")->required();
+    resize->add_option("count", inv.new_count, "Elements it holds from now on")
+        ->required()
+        ->check(reject_negative);
     CLI::App* stats = add_command(app, inv, "stats", "Show the daemon's counters and limits");
 
     try {
@@ -76,17 +88,22 @@ std::variant<Invocation, int> parse_command_line(int argc, char** argv) {
         std::string message = !app.get_subcommands().empty() || rest.empty()
                                   ? std::string(e.what())
                                   : "unknown command '" + rest.front() +
-                                        "' (commands: list, info, dump, delete, stats)";
+                                        "' (commands: list, info, dump, delete, resize, stats)";
         return report_usage_error(message, asks_for_json(argc, argv));
     } catch (const CLI::ParseError& e) {
         return report_usage_error(e.what(), asks_for_json(argc, argv));
     }
 
     if (*count_option) inv.count = count;
+    if (raw && format == "csv")
+        return report_usage_error("--raw and --format csv are two different outputs: pick one",
+                                  inv.json);
+    inv.format = raw ? DumpFormat::raw : format == "csv" ? DumpFormat::csv : DumpFormat::fields;
     if (list->parsed()) inv.command = Command::list;
     if (info->parsed()) inv.command = Command::info;
     if (dump->parsed()) inv.command = Command::dump;
     if (remove->parsed()) inv.command = Command::remove;
+    if (resize->parsed()) inv.command = Command::resize;
     if (stats->parsed()) inv.command = Command::stats;
     return inv;
 }

@@ -8,15 +8,21 @@
 
 namespace mmmctl {
 
-enum class Command { list, info, dump, remove, stats };
+enum class Command { list, info, dump, remove, resize, stats };
+
+// How `dump` shows elements: by field (text, or JSON with --json), as CSV
+// with a header row, or as raw hex (with typed values where the schema has them).
+enum class DumpFormat { fields, csv, raw };
 
 struct Invocation {
     Command command = Command::list;
     std::string runtime_dir;  // empty: the library's default
     bool json = false;
-    std::string name;                    // info, dump, delete
-    std::uint64_t offset = 0;            // dump, in elements
-    std::optional<std::uint64_t> count;  // dump, in elements; unset: all, capped
+    std::string name;                        // info, dump, delete
+    std::uint64_t offset = 0;                // dump, in elements
+    std::optional<std::uint64_t> count;      // dump, in elements; unset: all, capped
+    DumpFormat format = DumpFormat::fields;  // dump
+    std::uint64_t new_count = 0;             // resize
 };
 
 // The invocation, or the exit status when the command line was fully handled

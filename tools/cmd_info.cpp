@@ -2,9 +2,12 @@
 #include "json_output.hpp"
 #include "text_format.hpp"
 
+#include <mmm/detail/text.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 namespace mmmctl {
 namespace {
@@ -43,12 +46,16 @@ void run_info(mmm::Client& client, const Invocation& inv) {
     using std::to_string;
     auto& out = std::cout;
     const auto age = std::chrono::system_clock::now() - c.created;
-    print_field(out, "name", c.name);
-    print_field(out, "type_name", c.type_name.empty() ? "-" : c.type_name);
+    using mmm::detail::printable;
+    print_field(out, "name", printable(c.name));
+    print_field(out, "kind", std::string(mmm::to_string(c.kind)));
+    print_field(out, "type_name", c.type_name.empty() ? "-" : printable(c.type_name));
     print_field(out, "type_fingerprint", hex64(c.type_fingerprint));
     print_field(out, "element_size", to_string(c.element_size));
     print_field(out, "element_align", to_string(c.element_align));
     print_field(out, "count", to_string(c.count));
+    print_field(out, "max_count",
+                to_string(c.max_count) + (c.max_count > c.count ? " (growable)" : ""));
     print_field(out, "bytes", with_human_bytes(c.bytes));
     print_field(out, "segment_bytes", with_human_bytes(c.segment_bytes));
     print_field(out, "mode", format_mode(c.mode));
@@ -60,14 +67,26 @@ void run_info(mmm::Client& client, const Invocation& inv) {
                 : c.writer_pid == 0 ? std::string("single (lease free)")
                                     : "single (lease held by pid " + to_string(c.writer_pid) + ")");
     print_field(out, "state", std::string(mmm::to_string(c.state)));
-    if (!c.problem.empty()) print_field(out, "problem", c.problem);
+    if (!c.problem.empty()) print_field(out, "problem", printable(c.problem));
     print_field(out, "created",
                 is_known(c.created) ? iso8601_utc(c.created) + " (" + format_age(age) + " ago)"
                                     : "unknown");
     print_field(out, "generation", to_string(c.generation));
-    print_field(out, "segment", c.segment.empty() ? "-" : c.segment);
+    print_field(out, "segment", c.segment.empty() ? "-" : printable(c.segment));
+    print_field(out, "huge_pages", c.huge_pages ? "yes" : "no");
     print_field(out, "attachments", to_string(c.attachments.size()));
     for (const auto& a : c.attachments) out << attachment_line(a) << '\n';
+    // The schema last: it may take many lines.
+    std::istringstream schema(c.schema.to_string());
+    std::string line;
+    bool first = true;
+    while (std::getline(schema, line)) {
+        if (first)
+            print_field(out, "schema", printable(line));
+        else
+            out << std::string(18, ' ') << printable(line) << '\n';
+        first = false;
+    }
 }
 
 }  // namespace mmmctl

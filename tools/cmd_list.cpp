@@ -3,6 +3,8 @@
 #include "table.hpp"
 #include "text_format.hpp"
 
+#include <mmm/detail/text.hpp>
+
 #include <chrono>
 #include <iostream>
 
@@ -21,8 +23,18 @@ std::string attached_cell(const std::vector<mmm::Attachment>& attachments) {
     return out + ")";
 }
 
-std::string or_dash(const std::string& s) {
-    return s.empty() ? "-" : s;
+// The type name, or the schema's short form where the name says nothing.
+std::string type_cell(const mmm::ChunkInfo& c) {
+    if (c.state == mmm::ChunkState::quarantined && c.type_name.empty()) return "-";
+    if (c.kind == mmm::ChunkKind::heap) return "heap";
+    return mmm::detail::printable(c.type_name.empty() ? c.schema.summary() : c.type_name);
+}
+
+// "100", or "100/1000" for a growable chunk.
+std::string count_cell(const mmm::ChunkInfo& c) {
+    std::string out = std::to_string(c.count);
+    if (c.max_count > c.count) out += "/" + std::to_string(c.max_count);
+    return out;
 }
 
 }  // namespace
@@ -65,7 +77,7 @@ void run_list(mmm::Client& client, const Invocation& inv) {
                  {"AGE", A::right}});
     const auto now = std::chrono::system_clock::now();
     for (const auto& c : chunks) {
-        table.add_row({c.name, or_dash(c.type_name), std::to_string(c.count),
+        table.add_row({mmm::detail::printable(c.name), type_cell(c), count_cell(c),
                        std::to_string(c.bytes), format_mode(c.mode), user_name(c.owner_uid),
                        std::string(mmm::to_string(c.state)), attached_cell(c.attachments),
                        is_known(c.created) ? format_age(now - c.created) : "-"});
@@ -74,8 +86,9 @@ void run_list(mmm::Client& client, const Invocation& inv) {
     // A quarantined chunk is one mmmd refused to adopt: say why, under the table.
     for (const auto& c : chunks)
         if (c.state == mmm::ChunkState::quarantined || !c.problem.empty())
-            std::cout << c.name << ": " << mmm::to_string(c.state) << ": "
-                      << (c.problem.empty() ? "no reason given" : c.problem) << '\n';
+            std::cout << mmm::detail::printable(c.name) << ": " << mmm::to_string(c.state) << ": "
+                      << (c.problem.empty() ? "no reason given" : mmm::detail::printable(c.problem))
+                      << '\n';
 }
 
 }  // namespace mmmctl

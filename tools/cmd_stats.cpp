@@ -28,6 +28,8 @@ void run_stats(mmm::Client& client, const Invocation& inv) {
     print_field(out, "daemon_pid", to_string(s.daemon_pid));
     print_field(out, "runtime_dir", s.runtime_dir);
     print_field(out, "name_space", s.name_space);
+    print_field(out, "segment_dir", s.segment_dir);
+    print_field(out, "huge_dir", s.huge_dir.empty() ? "-" : s.huge_dir);
     print_field(out, "chunks", to_string(s.chunks));
     print_field(out, "quarantined", to_string(s.quarantined));
     print_field(out, "bytes", to_string(s.bytes) + " (" + format_bytes(s.bytes) + ")");

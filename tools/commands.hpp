@@ -12,6 +12,7 @@ void run_list(mmm::Client& client, const Invocation& inv);
 void run_info(mmm::Client& client, const Invocation& inv);
 void run_dump(mmm::Client& client, const Invocation& inv);
 void run_delete(mmm::Client& client, const Invocation& inv);
+void run_resize(mmm::Client& client, const Invocation& inv);
 void run_stats(mmm::Client& client, const Invocation& inv);
 
 }  // namespace mmmctl

@@ -3,6 +3,8 @@
 #include "exit_codes.hpp"
 #include "json_output.hpp"
 
+#include <mmm/detail/text.hpp>
+
 #include <iostream>
 
 namespace mmmctl {
@@ -11,13 +13,15 @@ namespace {
 // Error::what() already starts with "mmm: "; rebuilt from the parts so the
 // line reads "mmmctl: 'name': message [code]; hint" without a double prefix.
 std::string describe(const mmm::Error& e) {
+    // Messages carry text from mmmd and from segments: escaped, never raw.
+    using mmm::detail::printable;
     std::string out = "mmmctl: ";
-    if (!e.chunk().empty()) out += "'" + e.chunk() + "': ";
-    out += e.message();
+    if (!e.chunk().empty()) out += "'" + printable(e.chunk()) + "': ";
+    out += printable(e.message());
     out += " [";
     out += mmm::to_string(e.code());
     out += "]";
-    if (!e.hint().empty()) out += "; " + e.hint();
+    if (!e.hint().empty()) out += "; " + printable(e.hint());
     return out;
 }
 

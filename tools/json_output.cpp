@@ -71,13 +71,17 @@ void append_chunk_json(std::string& out, const mmm::ChunkInfo& info) {
         std::chrono::duration_cast<std::chrono::nanoseconds>(info.created.time_since_epoch());
     ObjectWriter w(out);
     w.str("name", info.name);
+    w.str("kind", mmm::to_string(info.kind));
     w.str("type_name", info.type_name);
+    w.str("schema", info.schema.summary());
     w.num("type_fingerprint", info.type_fingerprint);
     w.num("element_size", info.element_size);
     w.num("element_align", info.element_align);
     w.num("count", info.count);
+    w.num("max_count", info.max_count);
     w.num("bytes", info.bytes);
     w.num("segment_bytes", info.segment_bytes);
+    w.boolean("huge_pages", info.huge_pages);
     w.str("mode", format_mode(info.mode));
     w.num("mode_numeric", info.mode);
     w.num("owner_uid", info.owner_uid);
@@ -122,6 +126,8 @@ Json stats_json(const mmm::Stats& stats) {
         {"daemon_pid", stats.daemon_pid},
         {"runtime_dir", stats.runtime_dir},
         {"name_space", stats.name_space},
+        {"segment_dir", stats.segment_dir},
+        {"huge_dir", stats.huge_dir},
         {"chunks", stats.chunks},
         {"quarantined", stats.quarantined},
         {"bytes", stats.bytes},

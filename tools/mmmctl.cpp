@@ -22,6 +22,8 @@ void run(mmm::Client& client, const mmmctl::Invocation& inv) {
             return mmmctl::run_dump(client, inv);
         case Command::remove:
             return mmmctl::run_delete(client, inv);
+        case Command::resize:
+            return mmmctl::run_resize(client, inv);
         case Command::stats:
             return mmmctl::run_stats(client, inv);
     }

@@ -1,5 +1,7 @@
 #include "text_format.hpp"
 
+#include <mmm/detail/text.hpp>
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -23,9 +25,7 @@ std::string format_age(std::chrono::system_clock::duration age) {
 }
 
 std::string format_mode(std::uint32_t mode) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04o", mode);
-    return buf;
+    return mmm::detail::octal(mode);
 }
 
 std::string format_bytes(std::uint64_t bytes) {

@@ -1,6 +1,12 @@
 // mmm::Client: a connection to mmmd, the registry daemon, through which chunks
-// are created, opened, removed and listed. Element access never goes through
-// the client: once open, a chunk is plain memory.
+// are created, opened, resized, removed and listed. Element access never goes
+// through the client: once open, a chunk is plain memory.
+//
+// Before it talks to mmmd the client checks that the daemon is one to trust:
+// its runtime directory and socket belong to this user, root or the system
+// daemon's user (ClientOptions::daemon_user) and nobody else can replace them,
+// and the process behind the socket runs as one of those users
+// (docs/SECURITY.md). Otherwise Errc::daemon_unavailable says why.
 //
 // Thread-safety: one Client may be used from many threads (requests are
 // serialised on its connection). Chunks keep the connection alive; they may
@@ -9,9 +15,12 @@
 // connection of its own at its first request (docs/CONCURRENCY.md, fork()).
 #pragma once
 
+#include <mmm/any_chunk.hpp>
+#include <mmm/detail/element_type.hpp>
 #include <mmm/error.hpp>
 #include <mmm/memchunk.hpp>
 #include <mmm/options.hpp>
+#include <mmm/schema.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -21,6 +30,9 @@
 #include <vector>
 
 namespace mmm {
+
+// How open_any maps a chunk.
+enum class Access : std::uint8_t { read_write, read_only };
 
 class Client {
   public:
@@ -32,19 +44,21 @@ class Client {
     Client& operator=(Client&&) noexcept;
 
     // A new chunk of `count` zero-filled elements of T (all bytes 0).
-    // Throws invalid_name, invalid_argument (count 0), size_overflow,
-    // already_exists, quota_exceeded, no_space, permission_denied.
+    // Throws invalid_name, invalid_argument (count 0, max_count below count),
+    // size_overflow, already_exists, quota_exceeded, no_space, permission_denied.
     template <class T>
     MemChunk<T> create(std::string_view name, std::size_t count, CreateOptions options = {}) {
         static_assert(!std::is_const_v<T>,
                       "mmm::Client::create<T>: create a mutable chunk; "
                       "open<const T> gives a read-only mapping");
-        check_count(name, count, sizeof(T));
+        static_assert(std::is_trivially_copyable_v<T> && !std::is_pointer_v<T>,
+                      "mmm::Client::create<T>: T must be trivially copyable and not a pointer");
         return MemChunk<T>(create_mapped(name, count, detail::element_type_of<T>(), options));
     }
 
     // Maps an existing chunk; open<const T> maps it read-only. Throws not_found,
-    // type_mismatch (naming both types), permission_denied, corrupt_header.
+    // type_mismatch (naming the first field that differs), permission_denied,
+    // corrupt_header.
     template <class T>
     MemChunk<T> open(std::string_view name, OpenOptions options = {}) {
         return MemChunk<T>(
@@ -56,25 +70,34 @@ class Client {
         return open<T>(name, OpenOptions{.wait = wait});
     }
 
+    // A chunk of `count` elements described by `schema` (element size and
+    // alignment are the schema's). `type_name` may be empty; when given, C++
+    // opens must use a type of that name (docs/LAYOUT.md, "Type identity").
+    AnyChunk create_any(std::string_view name, const Schema& schema, std::size_t count,
+                        CreateOptions options = {}, std::string_view type_name = {});
+    // Maps an existing array chunk whatever its element type.
+    AnyChunk open_any(std::string_view name, Access access = Access::read_write,
+                      OpenOptions options = {});
+
     // Deletes a chunk (its owner or root only). Mapped copies stay valid.
     void remove(std::string_view name);
+    // Resizes a growable chunk (as MemChunk<T>::resize; needs write permission).
+    ChunkInfo resize(std::string_view name, std::size_t new_count);
     // Every chunk this user may read, sorted by name.
     std::vector<ChunkInfo> list();
     ChunkInfo info(std::string_view name);
     Stats stats();
     const std::string& runtime_dir() const;
 
-    // For admin tools: maps a chunk whatever its type; elements are bytes.
-    std::unique_ptr<detail::MappedChunk> open_untyped(std::string_view name, bool writable);
-
   private:
-    static void check_count(std::string_view name, std::size_t count, std::size_t element_size);
     std::unique_ptr<detail::MappedChunk> create_mapped(std::string_view name, std::size_t count,
                                                        const detail::ElementType& type,
-                                                       const CreateOptions& options);
+                                                       const CreateOptions& options,
+                                                       ChunkKind kind = ChunkKind::array);
     std::unique_ptr<detail::MappedChunk> open_mapped(std::string_view name,
                                                      const detail::ElementType& type, bool writable,
-                                                     const OpenOptions& options);
+                                                     const OpenOptions& options,
+                                                     ChunkKind kind = ChunkKind::array);
 
     std::shared_ptr<detail::ClientCore> core_;
 };

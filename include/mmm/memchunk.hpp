@@ -13,20 +13,30 @@
 //  - raw: span(), operator[], pointer(i) are plain memory, zero-cost, for users
 //    who synchronise themselves (lock(), std::atomic_ref, their own protocol).
 //
+// A growable chunk (CreateOptions::max_count) changes size() when anyone
+// resizes it; its elements never move, so pointers and spans taken earlier
+// stay valid (those past a shrink read zero; docs/CONCURRENCY.md).
+//
 // MemChunk<const T> is a read-only mapping (PROT_READ, enforced by the kernel):
-// write() and lock() do not compile for it.
+// write(), resize() and lock() do not compile for it.
+//
+// An empty MemChunk (default-constructed or moved from) has size() 0 and
+// version() 0; every other member throws Errc::invalid_argument.
 //
 // Thread-safety: every element and lock member (read, write, pointer, span,
 // version, wait_for_change, lock, try_lock_for) may be called from many threads
 // at once on one MemChunk; the object itself must not be moved, assigned or
 // destroyed while another thread uses it. Exception: the lease holder of a
 // single-writer chunk calls write() (and lock()) from one thread at a time.
+// Across processes, see docs/CONCURRENCY.md.
 #pragma once
 
 #include <mmm/chunk_lock.hpp>
+#include <mmm/detail/element_type.hpp>
 #include <mmm/detail/mapped_chunk.hpp>
 #include <mmm/detail/seqlock.hpp>
 #include <mmm/options.hpp>
+#include <mmm/schema.hpp>
 #include <mmm/type_name.hpp>
 
 #include <chrono>
@@ -44,6 +54,8 @@ namespace mmm {
 // Spin this long before sleeping in wait_for_change: a futex wake costs tens of
 // microseconds on virtual machines, a spin while the peer is active far less.
 inline constexpr std::chrono::nanoseconds default_wait_spin{std::chrono::microseconds(20)};
+
+class Client;
 
 template <class T>
 class MemChunk {
@@ -67,111 +79,111 @@ class MemChunk {
     MemChunk() = default;
     MemChunk(MemChunk&& o) noexcept
         : mapped_(std::move(o.mapped_)),
-          data_(std::exchange(o.data_, nullptr)),
-          sync_(std::exchange(o.sync_, nullptr)),
-          count_(std::exchange(o.count_, 0)),
+          access_(std::exchange(o.access_, detail::empty_access())),
           single_writer_(std::exchange(o.single_writer_, false)) {}
     MemChunk& operator=(MemChunk&& o) noexcept {
         if (this != &o) {
             mapped_ = std::move(o.mapped_);
-            data_ = std::exchange(o.data_, nullptr);
-            sync_ = std::exchange(o.sync_, nullptr);
-            count_ = std::exchange(o.count_, 0);
+            access_ = std::exchange(o.access_, detail::empty_access());
             single_writer_ = std::exchange(o.single_writer_, false);
         }
         return *this;
     }
 
     explicit operator bool() const noexcept { return mapped_ != nullptr; }
-    std::size_t size() const noexcept { return count_; }
-    const std::string& name() const { return mapped_->name(); }
+    // Elements now (a growable chunk's count follows resizes).
+    std::size_t size() const noexcept { return access_.count(); }
+    // The most elements a resize may reach (size() for a chunk of fixed size).
+    std::size_t max_size() const noexcept { return access_.capacity; }
+    const std::string& name() const { return mapped().name(); }
+    // What an element's bytes mean, as the chunk stores it.
+    const Schema& schema() const { return mapped().mapped_info().schema; }
 
     // Checked, element-consistent read. Throws Errc::out_of_range.
     Element read(std::size_t i) const {
         check(i);
-        return detail::seq_read(sync_, data_ + i, i, !read_only, mapped_->name());
+        return detail::seq_read<Element>(access_, i, !read_only, mapped_->name());
     }
 
     // Checked, element-consistent write; bumps version() and wakes waiters.
     void write(std::size_t i, const Element& value) requires(!read_only) {
         check(i);
         if (single_writer_)
-            detail::seq_write_single(sync_, data_ + i, i, value);
+            detail::seq_write_single(access_, i, value);
         else
-            detail::seq_write(sync_, data_ + i, i, value);
+            detail::seq_write(access_, i, value);
     }
 
     // Raw access (bounds-checked index, unsynchronised memory).
     T* pointer(std::size_t i) const {
         check(i);
-        return data_ + i;
+        return data() + i;
     }
-    std::span<T> span() const noexcept { return {data_, count_}; }
-    T& operator[](std::size_t i) const noexcept { return data_[i]; }
-    T* begin() const noexcept { return data_; }
-    T* end() const noexcept { return data_ + count_; }
+    std::span<T> span() const noexcept { return {data(), size()}; }
+    T& operator[](std::size_t i) const noexcept { return data()[i]; }
+    T* begin() const noexcept { return data(); }
+    T* end() const noexcept { return data() + size(); }
 
     // The chunk as mmmd knows it (a round trip to the daemon).
-    ChunkInfo info() const { return mapped_->info(); }
+    ChunkInfo info() const { return mapped().info(); }
     // Deletes the chunk (owner or root); this mapping stays valid until destroyed.
-    void remove() { mapped_->remove(); }
+    void remove() { mapped().remove(); }
     // True once someone removed the chunk; the memory stays valid while mapped.
-    bool deleted() const { return mapped_->deleted(); }
+    bool deleted() const { return mapped().deleted(); }
     // True for a chunk created with CreateOptions::single_writer.
-    bool single_writer() const { return mapped_->single_writer(); }
+    bool single_writer() const { return mapped().single_writer(); }
+    // Grows or shrinks a growable chunk to `new_count` elements (a round trip
+    // to mmmd; docs/CONCURRENCY.md). Throws Errc::out_of_range beyond
+    // max_size(), no_space / quota_exceeded when the memory is not there (the
+    // chunk is then unchanged).
+    void resize(std::size_t new_count) requires(!read_only) { mapped().resize(new_count); }
 
-    // Bumped by every checked write and every lock release (wraps at 2^32).
+    // Bumped by every checked write, lock release and resize (wraps at 2^32).
     std::uint32_t version() const noexcept {
-        return sync_->version.load(std::memory_order_acquire);
+        return access_.sync->version.load(std::memory_order_acquire);
     }
     // Sleeps until version() != since; nullopt when the timeout passes first.
     std::optional<std::uint32_t> wait_for_change(
         std::uint32_t since, std::chrono::nanoseconds timeout,
         std::chrono::nanoseconds spin = default_wait_spin) const {
-        return mapped_->wait_for_change(since, timeout, spin);
+        return mapped().wait_for_change(since, timeout, spin);
     }
 
     // The chunk's robust exclusive lock (see ChunkLock).
-    ChunkLock lock() requires(!read_only) { return detail::lock_chunk(sync_, name(), -1); }
+    ChunkLock lock() requires(!read_only) { return mapped().lock(-1); }
     // An empty ChunkLock when the timeout passes first.
     ChunkLock try_lock_for(std::chrono::nanoseconds timeout) requires(!read_only) {
-        return detail::lock_chunk(sync_, name(), timeout.count());
+        return mapped().lock(timeout.count());
     }
 
   private:
     friend class Client;
     explicit MemChunk(std::unique_ptr<detail::MappedChunk> mapped)
         : mapped_(std::move(mapped)),
-          data_(static_cast<T*>(mapped_->data())),
-          sync_(mapped_->sync()),
-          count_(mapped_->count()),
+          access_(mapped_->access()),
           single_writer_(!read_only && mapped_->single_writer()) {}
 
+    T* data() const noexcept { return reinterpret_cast<T*>(access_.data); }
+    const detail::MappedChunk& mapped() const {
+        if (!mapped_) [[unlikely]]
+            detail::throw_empty_handle("MemChunk");
+        return *mapped_;
+    }
+    detail::MappedChunk& mapped() {
+        if (!mapped_) [[unlikely]]
+            detail::throw_empty_handle("MemChunk");
+        return *mapped_;
+    }
     void check(std::size_t i) const {
-        if (i >= count_) [[unlikely]]
-            detail::throw_out_of_range(mapped_->name(), i, count_);
+        if (const std::size_t n = size(); i >= n) [[unlikely]] {
+            if (!mapped_) detail::throw_empty_handle("MemChunk");
+            detail::throw_out_of_range(mapped_->name(), i, n);
+        }
     }
 
     std::unique_ptr<detail::MappedChunk> mapped_;
-    T* data_ = nullptr;
-    detail::ChunkSync* sync_ = nullptr;
-    std::size_t count_ = 0;
+    detail::ElementAccess access_ = detail::empty_access();
     bool single_writer_ = false;  // this mapping holds the chunk's write lease
 };
-
-namespace detail {
-template <class T>
-ElementType element_type_of() {
-    using E = std::remove_cv_t<T>;
-    ElementType t;
-    t.name = mmm::type_name<E>();
-    // The header stores 255 bytes of the name; the fingerprint covers what is stored.
-    if (t.name.size() > 255) t.name.resize(255);
-    t.size = sizeof(E);
-    t.align = alignof(E);
-    t.fingerprint = fingerprint(t.name, t.size, t.align);
-    return t;
-}
-}  // namespace detail
 
 }  // namespace mmm

@@ -2,6 +2,8 @@
 // and what list/info/stats return. All are plain values, safe to copy across threads.
 #pragma once
 
+#include <mmm/schema.hpp>
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -25,6 +27,16 @@ inline constexpr std::uint32_t all_read_write = 0666;
 // session: mmmd deletes it when the creating client disconnects or dies.
 enum class Lifetime : std::uint8_t { persistent = 0, session = 1 };
 
+// Where a chunk's memory comes from when mmmd has a huge-page directory
+// (mmmd --huge-dir, docs/DEPLOYMENT.md): automatic puts chunks of 2 MiB and
+// more there; never and always decide for one chunk. Without a huge-page
+// directory every chunk lives in /dev/shm, and `always` is an error.
+enum class HugePages : std::uint8_t { automatic = 0, never = 1, always = 2 };
+
+// An array of `count` elements (MemChunk<T>, AnyChunk), or a heap: a managed
+// Boost.Interprocess segment of `count` bytes (mmm::Heap).
+enum class ChunkKind : std::uint8_t { array = 0, heap = 1 };
+
 struct CreateOptions {
     std::uint32_t mode = mode::owner_only;
     Lifetime lifetime = Lifetime::persistent;
@@ -34,6 +46,11 @@ struct CreateOptions {
     // checked writes are plain stores, no atomic read-modify-write
     // (docs/CONCURRENCY.md).
     bool single_writer = false;
+    // A growable chunk: resize() may later take it up to this many elements
+    // (every mapping reserves address space for them up front, so pointers
+    // never move). 0: `count`, a chunk of fixed size.
+    std::uint64_t max_count = 0;
+    HugePages huge_pages = HugePages::automatic;
 };
 
 struct OpenOptions {
@@ -44,7 +61,7 @@ struct OpenOptions {
 
 struct ClientOptions {
     // Empty: $MMM_RUNTIME_DIR, else $XDG_RUNTIME_DIR/mmm, else /tmp/mmm-<uid>.
-    std::string runtime_dir;
+    std::string runtime_dir{};
     // Limit on one control request's round trip (not on waits the request asks for).
     std::chrono::milliseconds request_timeout{10000};
     // How long a request checks for mmmd's reply without sleeping (yielding the
@@ -52,11 +69,19 @@ struct ClientOptions {
     // within microseconds, and waking a sleeping thread costs 10-30 us on a
     // virtual machine; 0 sleeps at once (the least CPU, the slowest round trip).
     std::chrono::microseconds reply_spin{50};
+    // Besides this process's own user and root, the user whose mmmd this
+    // client accepts (a name or a numeric uid). Empty: $MMM_DAEMON_USER, else
+    // the system daemon's user `mmm` when it exists. The runtime directory,
+    // the socket and the daemon's process must belong to one of them
+    // (docs/SECURITY.md, "Clients verify the daemon").
+    std::string daemon_user{};
 };
 
 enum class ChunkState : std::uint8_t { creating = 0, ready = 1, deleted = 2, quarantined = 3 };
 std::string_view to_string(ChunkState state) noexcept;
 std::string_view to_string(Lifetime lifetime) noexcept;
+std::string_view to_string(ChunkKind kind) noexcept;
+std::string_view to_string(HugePages huge_pages) noexcept;
 
 // A process that has a chunk mapped, as mmmd knows it from its socket.
 struct Attachment {
@@ -67,13 +92,17 @@ struct Attachment {
 
 struct ChunkInfo {
     std::string name;
-    std::string type_name;  // the creator's element type, as mmm names it
+    ChunkKind kind = ChunkKind::array;
+    std::string type_name;  // the creator's element type, as mmm names it (may be empty)
     std::uint64_t type_fingerprint = 0;
     std::uint64_t element_size = 0;
     std::uint64_t element_align = 0;
-    std::uint64_t count = 0;
+    Schema schema;                    // what an element's bytes mean (opaque when unknown)
+    std::uint64_t count = 0;          // elements now
+    std::uint64_t max_count = 0;      // elements a resize may reach (== count: fixed size)
     std::uint64_t bytes = 0;          // count * element_size
-    std::uint64_t segment_bytes = 0;  // header + elements, as reserved in /dev/shm
+    std::uint64_t segment_bytes = 0;  // header + max_count elements: the segment's length
+    bool huge_pages = false;          // the segment lives in mmmd's huge-page directory
     std::uint32_t mode = 0;
     uid_t owner_uid = 0;
     gid_t owner_gid = 0;
@@ -82,8 +111,8 @@ struct ChunkInfo {
     ChunkState state = ChunkState::ready;
     std::chrono::system_clock::time_point created{};
     std::uint64_t generation = 0;  // unique per create; a re-created name has a new one
-    std::string segment;           // the POSIX shm name, for diagnostics
-    std::string problem;           // why a quarantined segment was refused
+    std::string segment;           // the segment's file, for diagnostics
+    std::string problem;           // why mmmd refuses to serve a quarantined chunk
     bool single_writer = false;    // created with CreateOptions::single_writer
     pid_t writer_pid = 0;          // the write lease holder of a single-writer chunk; 0: free
     std::vector<Attachment> attachments;
@@ -91,8 +120,10 @@ struct ChunkInfo {
 
 struct Stats {
     pid_t daemon_pid = 0;
-    std::string runtime_dir;
-    std::string name_space;  // prefix of every segment of this daemon
+    std::string runtime_dir{};
+    std::string name_space;   // part of the name of this daemon's segment directories
+    std::string segment_dir;  // where its segments live (/dev/shm/mmm.<name_space>)
+    std::string huge_dir;     // its huge-page segment directory; empty: none
     std::uint64_t chunks = 0;
     std::uint64_t quarantined = 0;
     std::uint64_t bytes = 0;  // segment bytes reserved by all chunks

@@ -145,7 +145,7 @@ TEST_F(ProcessTest, LockOfKilledHolderPassesToNextLockerWithOwnerDied) {
         EXPECT_FALSE(busy.owns_lock());
     }
     const std::uint32_t before = chunk.version();
-    auto raw = client().open_untyped("robust", false);
+    auto raw = words_of("robust");
     const std::uint32_t recoveries = raw->sync()->lock_recoveries.load();
 
     holder.kill(SIGKILL);
@@ -297,19 +297,19 @@ class StripeTest : public ConcTest {
         return pid;
     }
     // Makes stripe `s` look like `pid` is in the middle of a write.
-    static void poison(mmm::detail::ChunkSync* sync, std::size_t s, pid_t pid) {
-        auto& word = sync->stripes[s].word;
+    static void poison(mmm::test::SegmentWords& words, std::size_t s, pid_t pid) {
+        auto& word = words.stripe(s).word;
         std::uint64_t w = word.load();
         ASSERT_EQ(w & 1u, 0u) << "stripe " << s << " is already odd";
         word.store((static_cast<std::uint64_t>(pid) << 32) | ((w + 1) & kSeqMask));
     }
-    static bool odd(mmm::detail::ChunkSync* sync, std::size_t s) {
-        return (sync->stripes[s].word.load() & 1u) != 0;
+    static bool odd(mmm::test::SegmentWords& words, std::size_t s) {
+        return (words.stripe(s).word.load() & 1u) != 0;
     }
-    static void repair(mmm::detail::ChunkSync* sync, std::initializer_list<std::size_t> stripes) {
+    static void repair(mmm::test::SegmentWords& words, std::initializer_list<std::size_t> stripes) {
         for (std::size_t s : stripes) {
-            std::uint64_t w = sync->stripes[s].word.load();
-            if (w & 1u) sync->stripes[s].word.store((w + 1) & kSeqMask);
+            std::uint64_t w = words.stripe(s).word.load();
+            if (w & 1u) words.stripe(s).word.store((w + 1) & kSeqMask);
         }
     }
 };
@@ -323,13 +323,13 @@ TEST_F(StripeTest, DeadWriterReadOnlyReaderGetsOwnerDiedWritableAccessRecovers) 
     pid_t dead = reaped_pid();
     if (dead < 0) GTEST_SKIP() << "could not get the pid of a reaped child (pid reused at once)";
 
-    auto raw = client().open_untyped("stripes", true);
+    auto raw = words_of("stripes");
     auto* sync = raw->sync();
-    ASSERT_NO_FATAL_FAILURE(poison(sync, 5, dead));
-    ASSERT_NO_FATAL_FAILURE(poison(sync, 6, dead));
+    ASSERT_NO_FATAL_FAILURE(poison(*raw, 5, dead));
+    ASSERT_NO_FATAL_FAILURE(poison(*raw, 6, dead));
     const std::uint32_t recoveries = sync->stripe_recoveries.load();
     const std::uint32_t v0 = chunk.version();
-    auto unstick = [&] { repair(sync, {5, 6}); };
+    auto unstick = [&] { repair(*raw, {5, 6}); };
 
     // A read-only mapping cannot repair the stripe: owner_died, not a hang.
     auto ro = client().open<const Wide>("stripes");
@@ -340,7 +340,7 @@ TEST_F(StripeTest, DeadWriterReadOnlyReaderGetsOwnerDiedWritableAccessRecovers) 
         ASSERT_TRUE(out.error.has_value()) << "returned " << out.value.value_or(0);
         EXPECT_EQ(*out.error, mmm::Errc::owner_died) << out.what;
     }
-    EXPECT_TRUE(odd(sync, 5)) << "a read-only reader must not (cannot) repair the stripe";
+    EXPECT_TRUE(odd(*raw, 5)) << "a read-only reader must not (cannot) repair the stripe";
     EXPECT_EQ(ro.read(7), 77u) << "other stripes are unaffected";
     EXPECT_EQ(sync->stripe_recoveries.load(), recoveries);
 
@@ -359,7 +359,7 @@ TEST_F(StripeTest, DeadWriterReadOnlyReaderGetsOwnerDiedWritableAccessRecovers) 
     ASSERT_TRUE(read_out.finished) << "writable read of a dead writer's stripe hung";
     ASSERT_FALSE(read_out.error.has_value()) << read_out.what;
     EXPECT_EQ(read_out.value, 55u);
-    EXPECT_FALSE(odd(sync, 5));
+    EXPECT_FALSE(odd(*raw, 5));
     EXPECT_EQ(sync->stripe_recoveries.load(), recoveries + 1);
     EXPECT_NE(chunk.version(), v0) << "a recovery moves the version on";
 
@@ -372,7 +372,7 @@ TEST_F(StripeTest, DeadWriterReadOnlyReaderGetsOwnerDiedWritableAccessRecovers) 
         5s, unstick);
     ASSERT_TRUE(write_out.finished) << "write to a dead writer's stripe hung";
     ASSERT_FALSE(write_out.error.has_value()) << write_out.what;
-    EXPECT_FALSE(odd(sync, 6));
+    EXPECT_FALSE(odd(*raw, 6));
     EXPECT_EQ(sync->stripe_recoveries.load(), recoveries + 2);
     EXPECT_EQ(chunk.read(6), 606u);
 
@@ -394,10 +394,9 @@ TEST_F(StripeTest, ReadersWaitForALiveWriterAndNoticeWhenItDies) {
     auto writer = helper({"block"});
     ASSERT_NO_FATAL_FAILURE(expect_line(writer, "ready"));
 
-    auto raw = client().open_untyped("stripes-live", true);
-    auto* sync = raw->sync();
-    ASSERT_NO_FATAL_FAILURE(poison(sync, 9, writer.pid()));
-    ASSERT_NO_FATAL_FAILURE(poison(sync, 10, writer.pid()));
+    auto raw = words_of("stripes-live");
+    ASSERT_NO_FATAL_FAILURE(poison(*raw, 9, writer.pid()));
+    ASSERT_NO_FATAL_FAILURE(poison(*raw, 10, writer.pid()));
     auto ro = client().open<const Wide>("stripes-live");
 
     Outcome ro_out, rw_out;
@@ -423,14 +422,14 @@ TEST_F(StripeTest, ReadersWaitForALiveWriterAndNoticeWhenItDies) {
     // While the writer lives, both wait (a live writer is never robbed).
     EXPECT_FALSE(wait_until([&] { return ro_done.load() || rw_done.load(); }, 200ms))
         << "a reader gave up on a stripe whose writer is alive";
-    EXPECT_TRUE(odd(sync, 9));
-    EXPECT_TRUE(odd(sync, 10));
+    EXPECT_TRUE(odd(*raw, 9));
+    EXPECT_TRUE(odd(*raw, 10));
 
     writer.kill(SIGKILL);
     EXPECT_TRUE(writer.wait_for_exit(5s).signaled(SIGKILL));
     bool finished = wait_until([&] { return ro_done.load() && rw_done.load(); }, 5s);
     EXPECT_TRUE(finished) << "readers did not notice the writer's death";
-    if (!finished) repair(sync, {9, 10});
+    if (!finished) repair(*raw, {9, 10});
     if (!wait_until([&] { return ro_done.load() && rw_done.load(); }, 10s)) {
         std::fprintf(stderr, "readers are stuck even after the stripes were repaired\n");
         std::abort();  // joining would hang: end the test binary instead
@@ -442,9 +441,9 @@ TEST_F(StripeTest, ReadersWaitForALiveWriterAndNoticeWhenItDies) {
     EXPECT_EQ(*ro_out.error, mmm::Errc::owner_died) << ro_out.what;
     ASSERT_FALSE(rw_out.error.has_value()) << rw_out.what;
     EXPECT_EQ(rw_out.value, 1010u);
-    EXPECT_FALSE(odd(sync, 10));
+    EXPECT_FALSE(odd(*raw, 10));
     EXPECT_EQ(chunk.read(9), 99u);  // the writable mapping recovers 9 as well
-    EXPECT_FALSE(odd(sync, 9));
+    EXPECT_FALSE(odd(*raw, 9));
     EXPECT_EQ(ro.read(9), 99u);
 
     raw.reset();
@@ -467,7 +466,7 @@ TEST_P(WaitForChangeTest, WakesOnAWriteFromAnotherProcess) {
     const WaitCase c = GetParam();
     auto chunk = client().create<std::uint64_t>("wfc", 4);
     auto ro = client().open<const std::uint64_t>("wfc");
-    auto raw = client().open_untyped("wfc", false);
+    auto raw = words_of("wfc");
     auto writer = helper({"write-on-go", "wfc", "1", "4242"});
     ASSERT_NO_FATAL_FAILURE(expect_line(writer, "ready"));
 
@@ -531,7 +530,7 @@ TEST_F(ProcessTest, ReadOnlyWaiterWakesOnASingleWriterWrite) {
     options.single_writer = true;
     (void)client().create<std::uint64_t>("wfc-single", 2, options);  // lease free again
     auto ro = client().open<const std::uint64_t>("wfc-single");
-    auto raw = client().open_untyped("wfc-single", false);
+    auto raw = words_of("wfc-single");
     auto writer = helper({"write-on-go", "wfc-single", "1", "77"});
     ASSERT_NO_FATAL_FAILURE(expect_line(writer, "ready"));
     ASSERT_EQ(client().info("wfc-single").writer_pid, writer.pid());
@@ -566,7 +565,7 @@ TEST_F(ProcessTest, ReadOnlyWaiterWakesOnASingleWriterWrite) {
 // sleep is uncounted when its connection closes, so writers stop waking for it.
 TEST_F(ProcessTest, KilledReadOnlyWaiterIsUncounted) {
     auto chunk = client().create<std::uint64_t>("wfc-killed", 2);
-    auto raw = client().open_untyped("wfc-killed", false);
+    auto raw = words_of("wfc-killed");
     auto waiter = helper({"wait-ro", "wfc-killed"});
     ASSERT_NO_FATAL_FAILURE(expect_line(waiter, "ready"));
     ASSERT_TRUE(wait_until([&] { return raw->sync()->watchers.load() == 1; }, 5s))
@@ -584,7 +583,7 @@ TEST_F(ProcessTest, KilledReadOnlyWaiterIsUncounted) {
 // sleeping waiter is still woken, and uncounted when it says it woke.
 TEST_F(ProcessTest, ReadOnlyWaiterCountedBeforeARestartIsStillWoken) {
     auto chunk = client().create<std::uint64_t>("wfc-restart", 2);
-    auto raw = client().open_untyped("wfc-restart", false);
+    auto raw = words_of("wfc-restart");
     auto waiter = helper({"wait-ro", "wfc-restart"});
     ASSERT_NO_FATAL_FAILURE(expect_line(waiter, "ready"));
     ASSERT_TRUE(wait_until([&] { return raw->sync()->watchers.load() == 1; }, 5s));
@@ -603,7 +602,7 @@ TEST_F(ProcessTest, ReadOnlyWaiterCountedBeforeARestartIsStillWoken) {
 TEST_F(ProcessTest, WaitForChangeTimesOutWhenNothingChanges) {
     auto chunk = client().create<std::uint64_t>("wfc-quiet", 2);
     auto ro = client().open<const std::uint64_t>("wfc-quiet");
-    auto raw = client().open_untyped("wfc-quiet", false);
+    auto raw = words_of("wfc-quiet");
     for (bool read_only : {false, true}) {
         for (auto spin : {std::chrono::nanoseconds(0), mmm::default_wait_spin}) {
             SCOPED_TRACE(std::string(read_only ? "read-only" : "writable") + " spin " +

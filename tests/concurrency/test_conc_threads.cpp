@@ -107,7 +107,7 @@ TEST_F(ThreadTest, ThreeWritersThreeReadersNeverTear4KiBElements) {
 TEST_F(ThreadTest, WaitForChangeWakesOnAWriteFromAnotherThread) {
     auto chunk = client().create<std::uint64_t>("wfc", 4);
     auto ro = client().open<const std::uint64_t>("wfc");
-    auto raw = client().open_untyped("wfc", false);
+    auto raw = words_of("wfc");
     std::uint64_t value = 100;
     for (bool read_only : {false, true}) {
         for (auto spin : {std::chrono::nanoseconds(0), mmm::default_wait_spin}) {
@@ -163,8 +163,8 @@ TEST_F(ThreadTest, SingleWriterPingPongNeverLosesAWakeUp) {
     constexpr std::uint64_t kRounds = 2000;
     const auto limit = Clock::now() + 60s;
     std::atomic<std::uint64_t> timeouts{0}, rounds_done{0};
-    auto ping_raw = client().open_untyped("ping", false);
-    auto pong_raw = client().open_untyped("pong", false);
+    auto ping_raw = words_of("ping");
+    auto pong_raw = words_of("pong");
     // Taken before either thread starts, or the returner could miss the first serve.
     const std::uint32_t ping0 = ping.version(), pong0 = pong.version();
     // On even rounds a player writes only once its peer is registered as a
@@ -241,7 +241,7 @@ TEST_F(ThreadTest, LockOfAThreadThatExitedHoldingItPassesOnWithOwnerDied) {
     // like one held by a process that dies. The guard is built in storage that
     // is never destroyed, so nothing unlocks it.
     auto chunk = client().create<std::uint64_t>("robust", 1);
-    auto raw = client().open_untyped("robust", false);
+    auto raw = words_of("robust");
     const std::uint32_t recoveries = raw->sync()->lock_recoveries.load();
     alignas(ChunkLock) unsigned char storage[sizeof(ChunkLock)];
     bool held = false;

@@ -30,6 +30,7 @@
 //                               keeps its connection until EOF on stdin (exit
 //                               0), or "mapped" / "skip: ..." (exit 77: the
 //                               limit did not bite / could not be set)
+//   open-unmappable NAME MIB    the same, but opens NAME (bytes) writable
 //
 // Exit codes: 0 ok, 1 a check failed / lost the race, 2 usage,
 // 64 + Errc on an mmm::Error (printed as "error <code>: <what>").
@@ -218,7 +219,7 @@ std::size_t address_space_in_use() {
     return pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
-int create_unmappable(mmm::Client& client, const std::string& name, std::size_t mib) {
+int unmappable(mmm::Client& client, const std::string& name, std::size_t mib, bool create) {
     (void)client.stats();  // connected before the limit
     rlimit before{};
     rlimit tight{};
@@ -232,7 +233,8 @@ int create_unmappable(mmm::Client& client, const std::string& name, std::size_t 
         return 77;
     }
     try {
-        auto c = client.create<std::uint8_t>(name, mib << 20);
+        auto c =
+            create ? client.create<std::uint8_t>(name, mib << 20) : client.open<std::uint8_t>(name);
         say("mapped");
         return 77;
     } catch (const mmm::Error& e) {
@@ -262,7 +264,9 @@ int run(const std::vector<std::string>& a) {
     if (cmd == "hold" && a.size() == 2) return hold(client, a[1]);
     if (cmd == "lease" && a.size() == 2) return lease(client, a[1]);
     if (cmd == "create-unmappable" && a.size() == 3)
-        return create_unmappable(client, a[1], to_size(a[2].c_str()));
+        return unmappable(client, a[1], to_size(a[2].c_str()), true);
+    if (cmd == "open-unmappable" && a.size() == 3)
+        return unmappable(client, a[1], to_size(a[2].c_str()), false);
     return 2;
 }
 

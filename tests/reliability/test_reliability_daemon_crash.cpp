@@ -172,11 +172,10 @@ TEST_F(ReliabilityDaemonCrash, ClientKilledRightAfterSendingCreate) {
         const std::string name = "orphan-" + std::to_string(round);
         auto s = run_forked([&] {
             mmm::test::RawSocket raw(socket);
-            mmm::proto::CreateRequest req{name,
-                                          {type.name, type.fingerprint, type.size, type.align},
-                                          4096,
-                                          0600,
-                                          mmm::Lifetime::persistent};
+            mmm::proto::CreateRequest req;
+            req.name = name;
+            req.type = type;
+            req.count = 4096;
             (void)raw.send(mmm::proto::encode_request(req, 1));
             ::raise(SIGKILL);
             return 0;
@@ -220,9 +219,11 @@ TEST_F(ReliabilityDaemonCrash, VanishingAndStalledClientsDoNotBlockOthers) {
         if (pid == 0) {
             try {
                 mmm::test::RawSocket raw(socket);
-                auto create = mmm::proto::encode_request(
-                    mmm::proto::CreateRequest{"never-" + std::to_string(i), {"int", 0, 4, 4}, 1},
-                    2);
+                mmm::proto::CreateRequest request;
+                request.name = "never-" + std::to_string(i);
+                request.type = mmm::detail::element_type_of<int>();
+                request.count = 1;
+                auto create = mmm::proto::encode_request(request, 2);
                 (void)raw.send(
                     std::span(i % 2 ? create : ping).first(i % 2 ? create.size() / 2 : half));
             } catch (...) {

@@ -101,11 +101,18 @@ TEST_F(SecurityNames, DaemonRefusesHostileNamesInRawRequests) {
     const auto parent_before = listing(dir.parent_path());
     mmm::test::RawSocket raw(daemon().socket_path());
     std::uint32_t id = 1;
-    mmm::proto::TypeDescriptor type{"int", 0, 4, 4};
+    const auto type = mmm::detail::element_type_of<int>();
     for (const std::string& name : hostile_names()) {
+        mmm::proto::CreateRequest create;
+        create.name = name;
+        create.type = type;
+        create.count = 1;
+        mmm::proto::OpenRequest open;
+        open.name = name;
+        open.type = type;
         std::vector<mmm::proto::Request> requests{
-            mmm::proto::CreateRequest{name, type, 1, 0600, mmm::Lifetime::persistent},
-            mmm::proto::OpenRequest{name, type, true, 0},
+            create,
+            open,
             mmm::proto::RemoveRequest{name},
             mmm::proto::InfoRequest{name},
         };

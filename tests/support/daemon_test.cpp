@@ -66,6 +66,10 @@ bool DaemonTest::segment_exists(const std::string& chunk) const {
     return mmm::test::segment_exists(name_space_, chunk);
 }
 
+std::unique_ptr<SegmentWords> DaemonTest::words_of(const std::string& chunk) const {
+    return std::make_unique<SegmentWords>(name_space_, chunk);
+}
+
 void DaemonTest::expect_no_segments() const {
     auto left = segments();
     EXPECT_TRUE(left.empty()) << "segments left in /dev/shm: " << join(left);

@@ -9,6 +9,7 @@
 
 #include "child_process.hpp"
 #include "daemon_process.hpp"
+#include "segment_words.hpp"
 #include "temp_dir.hpp"
 
 #include <mmm/mmm.hpp>
@@ -47,6 +48,8 @@ class DaemonTest : public ::testing::Test {
     // The segments of this fixture's namespace in /dev/shm.
     std::vector<std::string> segments() const;
     bool segment_exists(const std::string& chunk) const;
+    // A mapping of the chunk's header words (SegmentWords).
+    std::unique_ptr<SegmentWords> words_of(const std::string& chunk) const;
     void expect_no_segments() const;
 
   private:

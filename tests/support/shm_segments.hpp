@@ -1,5 +1,6 @@
-// The POSIX shared-memory segments of one daemon namespace, as /dev/shm shows
-// them ("mmm.<ns>.<name>"): for leak checks and for cleanup after a test.
+// The segments of one daemon namespace, as the file system shows them: the
+// private directory /dev/shm/mmm.<ns>/ (one file per chunk, and mmmd's
+// registry log .registry), for leak checks and for cleanup after a test.
 #pragma once
 
 #include <string>
@@ -8,15 +9,19 @@
 
 namespace mmm::test {
 
-// "/dev/shm/mmm.<ns>.<chunk>".
+// "/dev/shm/mmm.<ns>".
+std::string segment_dir(const std::string& name_space);
+// "/dev/shm/mmm.<ns>/<chunk>".
 std::string segment_path(const std::string& name_space, const std::string& chunk);
 bool segment_exists(const std::string& name_space, const std::string& chunk);
-// File names (not paths) in /dev/shm that belong to the namespace, sorted.
+// Chunk segments (not the registry log) of the namespace, sorted.
 std::vector<std::string> segments_of(const std::string& name_space);
-// shm_unlinks every segment of the namespace; returns the names it removed.
+// Removes the namespace's directory (segments and registry log) and any
+// segments of the previous layout (/dev/shm/mmm.<ns>.<chunk>); returns the
+// chunk segments it removed.
 std::vector<std::string> remove_segments_of(const std::string& name_space);
 
-// Unlinks the namespace's segments when it goes out of scope (tests that run
+// Removes the namespace's segments when it goes out of scope (tests that run
 // daemons without the DaemonTest fixture).
 class SegmentCleanup {
   public:

@@ -1,7 +1,10 @@
-// The non-template half of MemChunk<T>: one mapping of one chunk segment and
-// the client connection it came from. Not user API.
+// The non-template half of MemChunk<T>, AnyChunk and Heap: one process's
+// mapping of one chunk segment, and the client connection it came from. The
+// data path lives in src/mapped_chunk.cpp: map, unmap, waits, untyped reads
+// and writes, resizes. Not user API.
 #pragma once
 
+#include <mmm/chunk_lock.hpp>
 #include <mmm/detail/chunk_sync.hpp>
 #include <mmm/options.hpp>
 
@@ -16,69 +19,78 @@ namespace mmm::detail {
 
 class ClientCore;
 
-// What the library knows of an element type: checked against the header on open.
-struct ElementType {
-    std::string name;
-    std::uint64_t size = 0;
-    std::uint64_t align = 0;
-    std::uint64_t fingerprint = 0;  // 0 with size 0: untyped (admin tools only)
-};
+// The words an empty handle (default-constructed or moved from) points at: a
+// count of 0 and a version of 0, so its size() and version() are defined.
+extern ChunkSync g_empty_sync;
+inline ElementAccess empty_access() {
+    ElementAccess a;
+    a.sync = &g_empty_sync;
+    return a;
+}
 
 class MappedChunk {
   public:
-    MappedChunk(std::shared_ptr<ClientCore> core, std::string name, std::uint64_t generation,
-                void* base, std::size_t length, std::uint64_t data_offset, std::uint64_t count,
-                std::uint64_t element_size, bool writable, bool single_writer);
+    // Takes over a mapping of `length` bytes at `base` made from mmmd's grant
+    // of `info` (src/mapped_chunk.cpp, map_granted).
+    MappedChunk(std::shared_ptr<ClientCore> core, ChunkInfo info, void* base, std::size_t length,
+                const ElementAccess& access, bool writable);
     ~MappedChunk();
     MappedChunk(const MappedChunk&) = delete;
     MappedChunk& operator=(const MappedChunk&) = delete;
 
-    void* data() const { return data_; }
-    ChunkSync* sync() const { return sync_; }
-    std::uint64_t count() const { return count_; }
-    std::uint64_t element_size() const { return element_size_; }
+    const ElementAccess& access() const { return access_; }
     bool writable() const { return writable_; }
     // A single-writer chunk; a writable mapping of one holds its write lease.
-    bool single_writer() const { return single_writer_; }
-    const std::string& name() const { return name_; }
-    std::uint64_t generation() const { return generation_; }
+    bool single_writer() const { return info_.single_writer; }
+    const std::string& name() const { return info_.name; }
+    std::uint64_t generation() const { return info_.generation; }
+    // As mmmd described the chunk when it was mapped (count then, type, schema).
+    const ChunkInfo& mapped_info() const { return info_; }
 
     ChunkInfo info() const;
     void remove();
     bool deleted() const;
+    // Asks mmmd to resize the chunk; returns once the new count is published.
+    void resize(std::uint64_t new_count);
 
     // Blocks until version != since or the timeout passes; spins first for up
     // to `spin`, then sleeps counted as a waiter (docs/CONCURRENCY.md).
     std::optional<std::uint32_t> wait_for_change(std::uint32_t since,
                                                  std::chrono::nanoseconds timeout,
                                                  std::chrono::nanoseconds spin) const;
+    // The chunk lock: held, or empty when timeout_ns >= 0 ran out (-1: wait forever).
+    ChunkLock lock(long long timeout_ns) const;
+
+    // Untorn copies of element `index` (element_size bytes) in and out. A
+    // read gives up at `deadline` when a live writer holds the element's
+    // stripe all along, and returns false (the copy may then be torn).
+    bool read_bytes(std::uint64_t index, void* out,
+                    std::chrono::steady_clock::time_point deadline =
+                        std::chrono::steady_clock::time_point::max()) const;
+    void write_bytes(std::uint64_t index, const void* value) const;
+
+  private:
     // Read-only mappings cannot write `waiters`: mmmd counts them in
     // `watchers` instead. False when mmmd cannot be reached.
     bool watch() const noexcept;
     void unwatch() const noexcept;
 
-  private:
     std::shared_ptr<ClientCore> core_;
-    std::string name_;
-    std::uint64_t generation_;
+    ChunkInfo info_;
     void* base_;
     std::size_t length_;
-    void* data_;
-    ChunkSync* sync_;
-    std::uint64_t count_;
-    std::uint64_t element_size_;
+    ElementAccess access_;
     bool writable_;
-    bool single_writer_;
     // The process that mapped it: a fork child that inherited the mapping
     // must not send the parent's close notice (mmmd counts the attachment as
     // the parent's).
     std::uint32_t mapper_pid_;
 };
 
-template <class T>
-ElementType element_type_of();
-
-[[noreturn]] void throw_out_of_range(const std::string& name, std::size_t index,
+// Errc::invalid_argument: `what` ("MemChunk", "AnyChunk", "Heap") is empty.
+[[noreturn]] void throw_empty_handle(const char* what);
+// Errc::out_of_range for index >= size.
+[[noreturn]] void throw_out_of_range(const std::string& name, std::uint64_t index,
                                      std::uint64_t size);
 
 }  // namespace mmm::detail

@@ -9,21 +9,29 @@
 
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
 
+namespace mmm::detail {
+
+// Under ThreadSanitizer the racy element copies are made of relaxed atomics,
+// so that the race the sequence check resolves is a declared one.
 #if defined(__SANITIZE_THREAD__)
-#define MMM_TSAN 1
+inline constexpr bool kThreadSanitizer = true;
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-#define MMM_TSAN 1
+inline constexpr bool kThreadSanitizer = true;
+#else
+inline constexpr bool kThreadSanitizer = false;
 #endif
+#else
+inline constexpr bool kThreadSanitizer = false;
 #endif
-
-namespace mmm::detail {
 
 // getpid() without a system call; refreshed in fork children (see seqlock.cpp).
 extern std::uint32_t g_current_pid;
@@ -33,40 +41,73 @@ inline std::uint32_t current_pid() {
     return pid != 0 ? pid : current_pid_slow();
 }
 
-inline StripeLine& stripe_for(ChunkSync* sync, std::size_t index) {
-    return sync->stripes[index % kStripeCount];
-}
-
 // Returns the even word the stripe had when this writer took it.
 std::uint64_t stripe_acquire_slow(ChunkSync* sync, StripeLine& stripe);
 // Waits until the stripe is even again; recovers it if its writer died and
-// `can_recover`, else throws Errc::owner_died naming `chunk`. Returns the even word.
+// `can_recover`, else throws Errc::owner_died naming `chunk`. Returns the even
+// word; the _until form nullopt when a live writer still holds it at `deadline`.
 std::uint64_t stripe_wait_even(ChunkSync* sync, StripeLine& stripe, bool can_recover,
                                std::size_t index, const std::string& chunk);
+std::optional<std::uint64_t> stripe_wait_even_until(ChunkSync* sync, StripeLine& stripe,
+                                                    bool can_recover, std::size_t index,
+                                                    const std::string& chunk,
+                                                    std::chrono::steady_clock::time_point deadline);
 void wake_waiters(ChunkSync* sync);
+
+// Every change of a chunk's elements or state moves `version` on with an
+// atomic add and wakes sleepers only when someone is counted: a waiter
+// counts itself (seq_cst) before it checks `version` and sleeps, so either
+// this load sees it or its check sees the new version (docs/CONCURRENCY.md).
+inline void bump_version(ChunkSync* sync) {
+    sync->version.fetch_add(1, std::memory_order_seq_cst);
+    if (has_sleepers(sync, std::memory_order_seq_cst)) [[unlikely]]
+        wake_waiters(sync);
+}
+
+// Takes a stripe for a write (any number of writers, any processes): a
+// compare-and-swap from an even word to the odd one carrying this pid.
+// Returns the even word it had.
+inline std::uint64_t stripe_take(ChunkSync* sync, StripeLine& stripe) {
+    std::uint64_t even = stripe.word.load(std::memory_order_relaxed);
+    const std::uint64_t locked = (std::uint64_t{current_pid()} << 32) | ((even + 1) & 0xffffffffu);
+    if ((even & 1u) || !stripe.word.compare_exchange_strong(even, locked, std::memory_order_acquire,
+                                                            std::memory_order_relaxed)) [[unlikely]]
+        even = stripe_acquire_slow(sync, stripe);
+    return even;
+}
+
+// The same for the write-lease holder of a single-writer chunk: a plain store.
+inline std::uint64_t stripe_take_single(ChunkSync* sync, StripeLine& stripe) {
+    std::uint64_t even = stripe.word.load(std::memory_order_relaxed);
+    if (even & 1u) [[unlikely]]  // left odd by an earlier holder that died mid-write
+        return stripe_acquire_slow(sync, stripe);
+    stripe.word.store((std::uint64_t{current_pid()} << 32) | ((even + 1) & 0xffffffffu),
+                      std::memory_order_relaxed);
+    return even;
+}
 
 // The element copy races with writers by design; the sequence check discards a
 // torn copy. Under TSan, copy with relaxed atomics so the race is a declared one.
 inline void racy_copy(void* dst, const void* src, std::size_t n) {
-#if defined(MMM_TSAN)
-    auto* d = static_cast<unsigned char*>(dst);
-    auto* s = const_cast<unsigned char*>(static_cast<const unsigned char*>(src));
-    for (std::size_t i = 0; i < n; ++i)
-        d[i] = std::atomic_ref<unsigned char>(s[i]).load(std::memory_order_relaxed);
-#else
-    std::memcpy(dst, src, n);
-#endif
+    if constexpr (kThreadSanitizer) {
+        auto* d = static_cast<unsigned char*>(dst);
+        auto* s = const_cast<unsigned char*>(static_cast<const unsigned char*>(src));
+        for (std::size_t i = 0; i < n; ++i)
+            d[i] = std::atomic_ref<unsigned char>(s[i]).load(std::memory_order_relaxed);
+    } else {
+        std::memcpy(dst, src, n);
+    }
 }
 
 inline void racy_store(void* dst, const void* src, std::size_t n) {
-#if defined(MMM_TSAN)
-    auto* d = static_cast<unsigned char*>(dst);
-    auto* s = static_cast<const unsigned char*>(src);
-    for (std::size_t i = 0; i < n; ++i)
-        std::atomic_ref<unsigned char>(d[i]).store(s[i], std::memory_order_relaxed);
-#else
-    std::memcpy(dst, src, n);
-#endif
+    if constexpr (kThreadSanitizer) {
+        auto* d = static_cast<unsigned char*>(dst);
+        auto* s = static_cast<const unsigned char*>(src);
+        for (std::size_t i = 0; i < n; ++i)
+            std::atomic_ref<unsigned char>(d[i]).store(s[i], std::memory_order_relaxed);
+    } else {
+        std::memcpy(dst, src, n);
+    }
 }
 
 // Elements of 1, 2, 4 or 8 bytes are naturally aligned (the data starts on a
@@ -113,9 +154,10 @@ inline void word_store(V* element, const V& value) {
 // return slot (named return value optimisation; a `return` inside the loop
 // defeated it and cost a second 64-byte copy per read).
 template <class V>
-inline V seq_read_striped(ChunkSync* sync, const V* element, std::size_t index, bool can_recover,
-                          const std::string& chunk) {
-    StripeLine& stripe = stripe_for(sync, index);
+inline V seq_read_striped(const ElementAccess& a, const V* element, std::size_t index,
+                          bool can_recover, const std::string& chunk) {
+    ChunkSync* sync = a.sync;
+    StripeLine& stripe = a.stripe_for(index);
     V out;
     for (;;) {
         std::uint64_t before = stripe.word.load(std::memory_order_acquire);
@@ -131,42 +173,38 @@ inline V seq_read_striped(ChunkSync* sync, const V* element, std::size_t index, 
 }
 
 template <class V>
-inline V seq_read(ChunkSync* sync, const V* element, std::size_t index, bool can_recover,
+inline V seq_read(const ElementAccess& a, std::size_t index, bool can_recover,
                   const std::string& chunk) {
+    const V* element = reinterpret_cast<const V*>(a.data) + index;
     if constexpr (kWholeWord<V>) {
         return word_load(element);
     } else if constexpr (std::is_default_constructible_v<V>) {
-        return seq_read_striped(sync, element, index, can_recover, chunk);
+        return seq_read_striped(a, element, index, can_recover, chunk);
     } else {
         struct Bytes {
             alignas(V) unsigned char b[sizeof(V)];
         };
-        return std::bit_cast<V>(seq_read_striped(sync, reinterpret_cast<const Bytes*>(element),
-                                                 index, can_recover, chunk));
+        return std::bit_cast<V>(seq_read_striped(a, reinterpret_cast<const Bytes*>(element), index,
+                                                 can_recover, chunk));
     }
 }
 
 // Any number of writers in any number of processes: the stripe is taken with a
 // CAS and version() is bumped with an atomic add.
 template <class V>
-inline void seq_write(ChunkSync* sync, V* element, std::size_t index, const V& value) {
+inline void seq_write(const ElementAccess& a, std::size_t index, const V& value) {
+    ChunkSync* sync = a.sync;
+    V* element = reinterpret_cast<V*>(a.data) + index;
     if constexpr (kWholeWord<V>) {
         word_store(element, value);
     } else {
-        StripeLine& stripe = stripe_for(sync, index);
-        std::uint64_t even = stripe.word.load(std::memory_order_relaxed);
-        std::uint64_t locked = (std::uint64_t{current_pid()} << 32) | ((even + 1) & 0xffffffffu);
-        if ((even & 1u) || !stripe.word.compare_exchange_strong(
-                               even, locked, std::memory_order_acquire, std::memory_order_relaxed))
-            [[unlikely]]
-            even = stripe_acquire_slow(sync, stripe);
+        StripeLine& stripe = a.stripe_for(index);
+        const std::uint64_t even = stripe_take(sync, stripe);
         std::atomic_thread_fence(std::memory_order_release);
         racy_store(element, &value, sizeof(V));
         stripe.word.store((even + 2) & 0xffffffffu, std::memory_order_release);
     }
-    sync->version.fetch_add(1, std::memory_order_seq_cst);
-    if (has_sleepers(sync, std::memory_order_seq_cst)) [[unlikely]]
-        wake_waiters(sync);
+    bump_version(sync);
 }
 
 // True when this process could not register for the asymmetric fence (see
@@ -190,22 +228,30 @@ inline void single_writer_bump(ChunkSync* sync) {
 }
 
 template <class V>
-inline void seq_write_single(ChunkSync* sync, V* element, std::size_t index, const V& value) {
+inline void seq_write_single(const ElementAccess& a, std::size_t index, const V& value) {
+    ChunkSync* sync = a.sync;
+    V* element = reinterpret_cast<V*>(a.data) + index;
     if constexpr (kWholeWord<V>) {
         word_store(element, value);
     } else {
-        StripeLine& stripe = stripe_for(sync, index);
-        std::uint64_t even = stripe.word.load(std::memory_order_relaxed);
-        if (even & 1u) [[unlikely]]  // left odd by an earlier holder that died mid-write
-            even = stripe_acquire_slow(sync, stripe);
-        else
-            stripe.word.store((std::uint64_t{current_pid()} << 32) | ((even + 1) & 0xffffffffu),
-                              std::memory_order_relaxed);
+        StripeLine& stripe = a.stripe_for(index);
+        const std::uint64_t even = stripe_take_single(sync, stripe);
         std::atomic_thread_fence(std::memory_order_release);
         racy_store(element, &value, sizeof(V));
         stripe.word.store((even + 2) & 0xffffffffu, std::memory_order_release);
     }
     single_writer_bump(sync);
 }
+
+// The same protocol on elements of a size known only at run time (AnyChunk,
+// mmmctl, Python): `out` / `value` hold element_size bytes. A read returns
+// false when a live writer still held the element's stripe at `deadline`
+// (`out` then holds a copy that may be torn).
+bool seq_read_bytes(
+    const ElementAccess& a, std::size_t index, void* out, bool can_recover,
+    const std::string& chunk,
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+void seq_write_bytes(const ElementAccess& a, std::size_t index, const void* value,
+                     bool single_writer);
 
 }  // namespace mmm::detail

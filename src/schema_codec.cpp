@@ -1,0 +1,181 @@
+#include "schema_codec.hpp"
+
+#include <mmm/error.hpp>
+
+#include <optional>
+
+namespace mmm::detail {
+
+void encode_schema(Writer& w, const Schema& schema) {
+    const auto& types = schema.types();
+    w.u16(static_cast<std::uint16_t>(types.size()));
+    for (const Schema::Type& t : types) {
+        w.u8(static_cast<std::uint8_t>(t.kind));
+        w.u64(t.size);
+        w.u64(t.align);
+        if (t.kind == FieldKind::array) {
+            w.u32(t.element);
+            w.u64(t.extent);
+        } else if (t.kind == FieldKind::record) {
+            w.str(t.name);
+            w.u16(static_cast<std::uint16_t>(t.fields.size()));
+            for (const Schema::Field& f : t.fields) {
+                w.str(f.name);
+                w.u64(f.offset);
+                w.u32(f.type);
+            }
+        }
+    }
+}
+
+std::vector<std::byte> schema_bytes(const Schema& schema) {
+    std::vector<std::byte> out;
+    Writer w(out);
+    encode_schema(w, schema);
+    return out;
+}
+
+Schema decode_schema(Reader& r) {
+    const std::size_t count = r.u16();
+    if (count < 1 || count > kMaxSchemaTypes)
+        r.fail("a schema of " + std::to_string(count) + " types");
+    Schema::Builder b;
+    try {
+        for (std::size_t i = 0; i < count; ++i) {
+            Schema::Type t;
+            t.kind = static_cast<FieldKind>(r.u8());
+            t.size = r.u64();
+            t.align = r.u64();
+            if (t.kind == FieldKind::array) {
+                t.element = r.u32();
+                t.extent = r.u64();
+            } else if (t.kind == FieldKind::record) {
+                t.name = r.str();
+                const std::size_t fields = r.u16();
+                if (fields > kMaxRecordFields)
+                    r.fail("a schema record of " + std::to_string(fields) + " fields");
+                for (std::size_t f = 0; f < fields; ++f) {
+                    Schema::Field field;
+                    field.name = r.str();
+                    field.offset = r.u64();
+                    field.type = r.u32();
+                    t.fields.push_back(std::move(field));
+                }
+            }
+            b.add(std::move(t));
+        }
+        return std::move(b).build();  // validates every type
+    } catch (const Error& e) {
+        if (e.code() == Errc::invalid_argument) r.fail(e.message());
+        throw;
+    }
+}
+
+namespace {
+
+std::string words(const std::vector<Schema::Type>& types, std::uint32_t i) {
+    const Schema::Type& t = types[i];
+    if (t.kind == FieldKind::array) {
+        std::string extents;
+        std::uint32_t e = i;
+        while (types[e].kind == FieldKind::array) {
+            extents += "[" + std::to_string(types[e].extent) + "]";
+            e = types[e].element;
+        }
+        return words(types, e) + extents;
+    }
+    if (t.kind == FieldKind::record)
+        return t.name.empty() ? "a struct of " + std::to_string(t.size) + " bytes"
+                              : "struct " + t.name;
+    if (t.kind == FieldKind::opaque) return "opaque(" + std::to_string(t.size) + ")";
+    return std::string(to_string(t.kind));
+}
+
+// Walks both trees along field names; returns the first difference.
+class Differ {
+  public:
+    Differ(const Schema& held, const Schema& wanted, const std::string& wanted_name)
+        : h_(held.types()),
+          w_(wanted.types()),
+          name_(wanted_name.empty() ? "the type opened" : wanted_name) {}
+
+    std::optional<std::string> types(std::uint32_t h, std::uint32_t w, const std::string& path) {
+        const Schema::Type& a = h_[h];
+        const Schema::Type& b = w_[w];
+        if (a.kind == FieldKind::record && b.kind == FieldKind::record) {
+            if (auto d = fields(a, b, path)) return d;
+            if (a.size != b.size || a.align != b.align)
+                return subject(path) + " is " + std::to_string(a.size) + " bytes (align " +
+                       std::to_string(a.align) + ") in the chunk, " + std::to_string(b.size) +
+                       " bytes (align " + std::to_string(b.align) + ") in " + name_;
+            return std::nullopt;
+        }
+        if (a.kind == FieldKind::array && b.kind == FieldKind::array && a.extent == b.extent)
+            return types(a.element, b.element, path);
+        const bool same = a.kind == b.kind && a.size == b.size && a.align == b.align &&
+                          (a.kind != FieldKind::array || a.extent == b.extent);
+        if (same) return std::nullopt;
+        return subject(path) + " is " + words(h_, h) + " in the chunk, " + words(w_, w) + " in " +
+               name_;
+    }
+
+  private:
+    static std::string subject(const std::string& path) {
+        return path.empty() ? "the element" : "field '" + path + "'";
+    }
+
+    std::optional<std::string> fields(const Schema::Type& a, const Schema::Type& b,
+                                      const std::string& path) {
+        const std::string prefix = path.empty() ? "" : path + ".";
+        for (const Schema::Field& want : b.fields) {
+            const Schema::Field* have = nullptr;
+            for (const Schema::Field& f : a.fields)
+                if (f.name == want.name) have = &f;
+            const std::string field = prefix + want.name;
+            if (!have)
+                return "field '" + field + "' (" + words(w_, want.type) + " at offset " +
+                       std::to_string(want.offset) + ") is in " + name_ + " but not in the chunk";
+            if (auto d = types(have->type, want.type, field)) {
+                if (have->offset == want.offset) return d;
+                return "field '" + field + "' is " + words(h_, have->type) + " at offset " +
+                       std::to_string(have->offset) + " in the chunk, " + words(w_, want.type) +
+                       " at offset " + std::to_string(want.offset) + " in " + name_;
+            }
+            if (have->offset != want.offset)
+                return "field '" + field + "' is at offset " + std::to_string(have->offset) +
+                       " in the chunk, at offset " + std::to_string(want.offset) + " in " + name_;
+        }
+        for (const Schema::Field& have : a.fields) {
+            bool known = false;
+            for (const Schema::Field& f : b.fields) known = known || f.name == have.name;
+            if (!known)
+                return "field '" + prefix + have.name + "' (" + words(h_, have.type) +
+                       " at offset " + std::to_string(have.offset) +
+                       ") is in the chunk but not in " + name_;
+        }
+        for (std::size_t i = 0; i < a.fields.size() && i < b.fields.size(); ++i)
+            if (a.fields[i].name != b.fields[i].name)
+                return "the fields are in another order in the chunk than in " + name_;
+        return std::nullopt;
+    }
+
+    const std::vector<Schema::Type>& h_;
+    const std::vector<Schema::Type>& w_;
+    std::string name_;
+};
+
+}  // namespace
+
+std::string schema_difference(const Schema& held, const Schema& wanted,
+                              const std::string& wanted_name) {
+    if (held == wanted) return {};
+    Differ d(held, wanted, wanted_name);
+    auto root_h = static_cast<std::uint32_t>(held.types().size() - 1);
+    auto root_w = static_cast<std::uint32_t>(wanted.types().size() - 1);
+    if (auto found = d.types(root_h, root_w, "")) return *found;
+    return "the chunk's element is " + held.summary() + ", " +
+           (wanted_name.empty() ? std::string("the type opened") : wanted_name) + "'s is " +
+           wanted.summary();
+}
+
+}  // namespace mmm::detail
