@@ -7,6 +7,7 @@
 #include "runtime_dir.hpp"
 #include "segment_store.hpp"
 #include "server.hpp"
+#include "systemd_notify.hpp"
 
 #include "names.hpp"
 
@@ -144,6 +145,7 @@ int run(const Config& config, mmmd::Daemonizer& daemonizer) {
         spdlog::info("mmmd {} listening on {} (pid {}, namespace {})", MMM_VERSION, socket,
                      ::getpid(), name_space);
         daemonizer.ready();
+        mmmd::SystemdReadiness systemd("listening on " + socket);  // READY=1; STOPPING=1 at the end
         mmmd::run_event_loop(io, config.busy_poll);
     }
     spdlog::info("mmmd stopped");
