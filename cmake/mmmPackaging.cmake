@@ -1,0 +1,38 @@
+# What installs mmmd as a system service, next to the programs (component
+# `runtime`, the Debian package `mmm`): systemd units generated from the
+# install paths, the sysusers.d file of user mmm, the settings file, man
+# pages made from --help, bash completion and the documentation.
+# docs/DEPLOYMENT.md says how they are used; cmake/mmmCPack.cmake packs them.
+#
+# Every destination is relative to CMAKE_INSTALL_PREFIX, so `cmake --install
+# --prefix DIR` never writes outside DIR; with the prefix /usr the settings file
+# goes to /etc (GNUInstallDirs' rule). systemd also reads units and
+# sysusers.d under /usr/local/lib, so a /usr/local install works too.
+set(MMM_SYSTEMD_SYSTEM_UNIT_DIR "lib/systemd/system" CACHE STRING
+    "systemd system units, relative to CMAKE_INSTALL_PREFIX")
+set(MMM_SYSTEMD_USER_UNIT_DIR "lib/systemd/user" CACHE STRING
+    "systemd user units, relative to CMAKE_INSTALL_PREFIX")
+set(MMM_SYSUSERS_DIR "lib/sysusers.d" CACHE STRING "sysusers.d, relative to CMAKE_INSTALL_PREFIX")
+
+# /etc/default/mmmd for the prefix /usr, <prefix>/etc/default/mmmd otherwise.
+if(CMAKE_INSTALL_FULL_SYSCONFDIR STREQUAL "${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}")
+  set(MMM_DEFAULT_DIR "${CMAKE_INSTALL_SYSCONFDIR}/default")
+else()
+  set(MMM_DEFAULT_DIR "${CMAKE_INSTALL_FULL_SYSCONFDIR}/default")
+endif()
+set(MMM_DEFAULT_FILE "${CMAKE_INSTALL_FULL_SYSCONFDIR}/default/mmmd")
+set(MMM_SYSUSERS_FILE "${CMAKE_INSTALL_PREFIX}/${MMM_SYSUSERS_DIR}/mmm.conf")
+
+set(_mmm_gen ${PROJECT_BINARY_DIR}/packaging)
+
+# --- systemd units: ExecStart from CMAKE_INSTALL_FULL_BINDIR ------------------
+configure_file(packaging/systemd/mmmd.service.in ${_mmm_gen}/system/mmmd.service @ONLY)
+configure_file(packaging/systemd/mmmd-user.service.in ${_mmm_gen}/user/mmmd.service @ONLY)
+install(FILES ${_mmm_gen}/system/mmmd.service DESTINATION ${MMM_SYSTEMD_SYSTEM_UNIT_DIR})
+install(FILES ${_mmm_gen}/user/mmmd.service DESTINATION ${MMM_SYSTEMD_USER_UNIT_DIR})
+install(FILES packaging/sysusers.d/mmm.conf DESTINATION ${MMM_SYSUSERS_DIR})
+install(FILES packaging/default/mmmd DESTINATION ${MMM_DEFAULT_DIR})
+
+# --- documentation ---------------------------------------------------------------
+file(GLOB _mmm_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
+install(FILES README.md ${_mmm_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR})
