@@ -13,6 +13,8 @@ set(MMM_SYSTEMD_SYSTEM_UNIT_DIR "lib/systemd/system" CACHE STRING
 set(MMM_SYSTEMD_USER_UNIT_DIR "lib/systemd/user" CACHE STRING
     "systemd user units, relative to CMAKE_INSTALL_PREFIX")
 set(MMM_SYSUSERS_DIR "lib/sysusers.d" CACHE STRING "sysusers.d, relative to CMAKE_INSTALL_PREFIX")
+set(MMM_BASH_COMPLETION_DIR "${CMAKE_INSTALL_DATADIR}/bash-completion/completions" CACHE STRING
+    "bash completions, relative to CMAKE_INSTALL_PREFIX")
 
 # /etc/default/mmmd for the prefix /usr, <prefix>/etc/default/mmmd otherwise.
 if(CMAKE_INSTALL_FULL_SYSCONFDIR STREQUAL "${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}")
@@ -32,6 +34,7 @@ install(FILES ${_mmm_gen}/system/mmmd.service DESTINATION ${MMM_SYSTEMD_SYSTEM_U
 install(FILES ${_mmm_gen}/user/mmmd.service DESTINATION ${MMM_SYSTEMD_USER_UNIT_DIR})
 install(FILES packaging/sysusers.d/mmm.conf DESTINATION ${MMM_SYSUSERS_DIR})
 install(FILES packaging/default/mmmd DESTINATION ${MMM_DEFAULT_DIR})
+install(FILES packaging/bash-completion/mmmctl DESTINATION ${MMM_BASH_COMPLETION_DIR})
 
 # --- documentation ---------------------------------------------------------------
 file(GLOB _mmm_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
