@@ -8,6 +8,7 @@
 #include "runtime_dir.hpp"
 #include "segment_store.hpp"
 #include "server.hpp"
+#include "systemd_notify.hpp"
 
 #include "names.hpp"
 
@@ -159,6 +160,7 @@ int run(const Config& config, mmmd::Daemonizer& daemonizer) {
         spdlog::info("mmmd {} listening on {} (pid {}, segments in {})", MMM_VERSION, socket,
                      ::getpid(), store.dir(false));
         daemonizer.ready();
+        mmmd::SystemdReadiness systemd("listening on " + socket);  // READY=1; STOPPING=1 at the end
         mmmd::run_event_loop(io, config.busy_poll);
     }
     if (registry.chunk_count() == 0 && registry.quarantined_count() == 0)

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian/Ubuntu packages mmm needs to build, test and fuzz.
+# Installs the Debian/Ubuntu packages mmm needs to build, test, fuzz and
+# package (the `package` stage of scripts/test.sh: dpkg-dev, file, help2man,
+# lintian, systemd for systemd-analyze and systemd-sysusers, adduser).
 # Idempotent and silent when everything is already installed.
 #
 # Usage: scripts/install-deps.sh
@@ -10,8 +12,9 @@ set -euo pipefail
 packages=(
   cmake make pkg-config
   g++ clang libclang-rt-14-dev
-  libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
+  libboost1.81-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  dpkg-dev file help2man lintian systemd adduser passwd
 )
 
 installed() {

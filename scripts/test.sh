@@ -3,19 +3,26 @@
 # stopping at the first failure:
 #   1. deps    scripts/install-deps.sh
 #   2. main    RelWithDebInfo build with -DMMM_WERROR=ON in build/, ctest
-#   3. asan    AddressSanitizer + UBSan build in build-asan/, ctest
-#   4. tsan    ThreadSanitizer build in build-tsan/, ctest (only the tests
+#   3. package scripts/test-package.sh: the Debian packages built in build-pkg/
+#              (scripts/package.sh), their contents, lintian, systemd-analyze
+#              verify of the units; as root, also install them, run mmmd as the
+#              unit does (user mmm), build a find_package(mmm) consumer against
+#              /usr, share a chunk between members of group mmm, upgrade, purge
+#              and check that nothing is left
+#   4. asan    AddressSanitizer + UBSan build in build-asan/, ctest
+#   5. tsan    ThreadSanitizer build in build-tsan/, ctest (only the tests
 #              labelled `tsan` when some are, else all)
-#   5. fuzz    clang++ libFuzzer build in build-fuzz/; every build-fuzz/fuzz/fuzz_*
+#   6. fuzz    clang++ libFuzzer build in build-fuzz/; every build-fuzz/fuzz/fuzz_*
 #              runs for MMM_FUZZ_SECONDS over a temporary copy of fuzz/corpus/<name>/
-#   6. shm     fails when the run left /dev/shm/mmm.* segments that were not
+#   7. shm     fails when the run left /dev/shm/mmm.* segments that were not
 #              there before it started
 # and a timing summary at the end.
 #
 # Environment:
-#   MMM_SKIP_ASAN=1      skip stage 3
-#   MMM_SKIP_TSAN=1      skip stage 4
-#   MMM_SKIP_FUZZ=1      skip stage 5
+#   MMM_SKIP_PACKAGE=1   skip stage 3
+#   MMM_SKIP_ASAN=1      skip stage 4
+#   MMM_SKIP_TSAN=1      skip stage 5
+#   MMM_SKIP_FUZZ=1      skip stage 6
 #   MMM_FUZZ_SECONDS=N   time per fuzzer (default 60)
 #
 # Usage: scripts/test.sh          Exit status: 0 when every stage passed.
@@ -143,11 +150,20 @@ configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMM_WERROR=ON -DMM
 run_ctest build
 end_stage
 
+# --- 3. Debian packages ----------------------------------------------------
+if [[ ${MMM_SKIP_PACKAGE:-0} == 1 ]]; then
+  skip_stage package "MMM_SKIP_PACKAGE=1"
+else
+  begin_stage package "Debian packages, build-pkg/: contents, lintian, units, install, run, purge"
+  scripts/test-package.sh
+  end_stage
+fi
+
 sanitizer_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMM_WERROR=OFF
   -DMMM_BUILD_TESTS="$(onoff have_tests)" -DMMM_BUILD_BENCH=OFF -DMMM_BUILD_EXAMPLES=OFF
   -DMMM_BUILD_FUZZ=OFF)
 
-# --- 3. ASan + UBSan -------------------------------------------------------
+# --- 4. ASan + UBSan -------------------------------------------------------
 if [[ ${MMM_SKIP_ASAN:-0} == 1 ]]; then
   skip_stage asan "MMM_SKIP_ASAN=1"
 else
@@ -159,7 +175,7 @@ else
   end_stage
 fi
 
-# --- 4. TSan ---------------------------------------------------------------
+# --- 5. TSan ---------------------------------------------------------------
 if [[ ${MMM_SKIP_TSAN:-0} == 1 ]]; then
   skip_stage tsan "MMM_SKIP_TSAN=1"
 else
@@ -190,7 +206,7 @@ else
   end_stage
 fi
 
-# --- 5. fuzzing ------------------------------------------------------------
+# --- 6. fuzzing ------------------------------------------------------------
 if [[ ${MMM_SKIP_FUZZ:-0} == 1 ]]; then
   skip_stage fuzz "MMM_SKIP_FUZZ=1"
 elif [[ ! -f fuzz/CMakeLists.txt ]]; then
@@ -231,7 +247,7 @@ else
   end_stage
 fi
 
-# --- 6. leaked segments ----------------------------------------------------
+# --- 7. leaked segments ----------------------------------------------------
 begin_stage shm "no /dev/shm/mmm.* segments leaked by this run"
 leaked="$(comm -13 <(printf '%s\n' "$shm_before" | sed '/^$/d') <(shm_segments))"
 if [[ -n $leaked ]]; then
