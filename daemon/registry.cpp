@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 
 namespace mmmd {
 
@@ -379,18 +380,17 @@ std::string Registry::repair(const std::string& name, Entry& e, const detail::Fi
                       std::to_string(g.segment_bytes) + ")";
             detail::set_length(fd, g.segment_bytes, name);
         }
-        // Memory past the live elements (a writer's fallocate, or pages a
-        // stale pointer touched after a shrink) is given back: quotas count
-        // only the live bytes.
+        // Memory past the live elements (a writer's fallocate, also past the
+        // end with KEEP_SIZE, or pages a stale pointer touched after a
+        // shrink) is given back: quotas count only the live bytes.
         const std::uint64_t page = e.huge_pages ? detail::kHugePageSize : detail::kPageSize;
         const std::uint64_t live_end = round_up(live_bytes(e), page);
-        if (st.allocated > live_end && live_end < g.segment_bytes) {
-            detail::punch_hole(fd, live_end, g.segment_bytes - live_end, name);
+        if (st.allocated > live_end) {
+            detail::punch_hole(fd, live_end, std::numeric_limits<std::int64_t>::max() - live_end,
+                               name);
             spdlog::warn("'{}': gave back {} bytes reserved past its live elements", name,
                          st.allocated - live_end);
         }
-        if (st.allocated > round_up(g.segment_bytes, page) && st.size > g.segment_bytes)
-            spdlog::warn("'{}': gave back memory reserved past its end", name);
     } catch (const Error& err) {
         spdlog::warn("'{}': could not repair its segment: {}", name, err.what());
     }

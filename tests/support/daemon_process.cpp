@@ -53,7 +53,14 @@ void DaemonProcess::start(std::chrono::milliseconds ready_timeout) {
     ChildOptions options;
     options.capture_stdout = false;  // the log goes to the test's output
     options.env["MMM_RUNTIME_DIR"] = runtime_dir_;
-    child_.emplace(daemon_path(), args, std::move(options));
+    if (prefix_.empty()) {
+        child_.emplace(daemon_path(), args, std::move(options));
+    } else {
+        std::vector<std::string> all(prefix_.begin() + 1, prefix_.end());
+        all.push_back(daemon_path());
+        all.insert(all.end(), args.begin(), args.end());
+        child_.emplace(prefix_.front(), all, std::move(options));
+    }
 
     // A stale socket of a killed daemon refuses connections until the new one
     // listens, so a successful connect means this daemon is serving.

@@ -39,6 +39,11 @@ class DaemonProcess {
     // stop() if running, then start() again on the same runtime directory.
     void restart();
 
+    // A command that starts mmmd (for example setpriv to run it as another
+    // user, or prlimit to give it other limits): the next start() runs
+    // `prefix... mmmd args...`.
+    void set_command_prefix(std::vector<std::string> prefix) { prefix_ = std::move(prefix); }
+
     bool running() const { return child_ && child_->running(); }
     pid_t pid() const { return child_ ? child_->pid() : -1; }
     const std::string& runtime_dir() const { return runtime_dir_; }
@@ -49,6 +54,7 @@ class DaemonProcess {
   private:
     std::string runtime_dir_;
     std::vector<std::string> extra_args_;
+    std::vector<std::string> prefix_;
     std::optional<ChildProcess> child_;
 };
 

@@ -1,7 +1,10 @@
 // rel_full_shm_helper MMMD_PATH: a real full /dev/shm. In a private mount
 // namespace it mounts a 4 MiB tmpfs on /dev/shm, starts mmmd there and, as a
 // client of it: creates a 1 MiB chunk (ok), a 16 MiB chunk (must fail with
-// Errc::no_space at create, not SIGBUS later), and checks the first chunk's data.
+// Errc::no_space at create, not SIGBUS later), then fills the tmpfs to the
+// last page and creates chunks of 4 KiB and 256 KiB (no_space too, wherever
+// the space runs out: mmmd's header, the reservation), and checks the first
+// chunk's data.
 //
 // Exit codes: 0 pass, 1 fail (reason on stdout), 77 skipped (reason on stdout).
 #include <mmm/mmm.hpp>
@@ -16,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +29,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -87,6 +93,32 @@ int run(const char* mmmd, const std::string& dir) {
             return fail(std::string("create of 16 MiB: expected no_space, got ") +
                         std::string(mmm::to_string(e.code())) + ": " + e.what());
         std::printf("no_space: %s\n", e.what());
+    }
+    {
+        // Every page left taken by a file of someone else's.
+        const std::string filler = "/dev/shm/filler";
+        const int fd = ::open(filler.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0) return fail("cannot create the filler");
+        std::vector<char> page(4096, 'f');
+        for (int i = 0; i < 4096 && ::write(fd, page.data(), page.size()) > 0; ++i) {
+        }
+        ::close(fd);
+        for (std::size_t bytes : {std::size_t{4096}, std::size_t{256} << 10}) {
+            try {
+                auto c = client.create<char>("full-" + std::to_string(bytes), bytes);
+                ::unlink(filler.c_str());
+                return fail("a chunk of " + std::to_string(bytes) + " bytes fit in a full tmpfs");
+            } catch (const mmm::Error& e) {
+                if (e.code() != mmm::Errc::no_space) {
+                    ::unlink(filler.c_str());
+                    return fail("create of " + std::to_string(bytes) +
+                                " bytes in a full tmpfs: expected no_space, got " +
+                                std::string(mmm::to_string(e.code())) + ": " + e.what());
+                }
+                std::printf("no_space at %zu bytes: %s\n", bytes, e.what());
+            }
+        }
+        ::unlink(filler.c_str());
     }
     for (std::size_t i = 0; i < small.size(); i += 4096)
         if (small.read(i) != static_cast<char>(i / 4096)) return fail("small chunk data changed");
