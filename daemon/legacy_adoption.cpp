@@ -146,8 +146,8 @@ void Registry::migrate_legacy_segments() {
                     path, st.uid, root);
                 continue;
             }
-            if (!detail::name_problem(name).empty() || entries_.count(name) != 0) {
-                spdlog::warn("ignored {} (layout 2): its name is invalid or taken", path);
+            if (!detail::name_problem(name).empty()) {
+                spdlog::warn("ignored {} (layout 2): its name is not a chunk name", path);
                 continue;
             }
             unsigned char bytes[kHeaderBytesV2] = {};
@@ -157,6 +157,17 @@ void Registry::migrate_legacy_segments() {
                 detail::read_exact_at(fd.get(), bytes, sizeof bytes, 0, name);
                 std::memcpy(&h, bytes, sizeof h);
                 std::memcpy(&state, bytes + kStateOffsetV2, sizeof state);
+            }
+            if (auto it = entries_.find(name); it != entries_.end()) {
+                // A migration cut short after the new chunk was recorded: finish it.
+                if (it->second.generation == h.generation) {
+                    mark_deleted_v2(fd.get());
+                    ::unlink(path.c_str());
+                    spdlog::warn("finished migrating '{}' from layout 2: removed {}", name, path);
+                } else {
+                    spdlog::warn("ignored {} (layout 2): a chunk of that name exists", path);
+                }
+                continue;
             }
             if (state != static_cast<std::uint32_t>(ChunkState::ready)) {
                 spdlog::warn("reclaimed {} (layout 2): its create or remove was cut short", path);

@@ -275,6 +275,7 @@ Grant Registry::create(ConnId conn, const Peer& peer, const CreateSpec& spec) {
         if (reservation == SegmentStore::Reservation::by_mmmd) {
             r.state = ChunkState::ready;
             log_.put(r);
+            crash_point("create:after_record");
             store_.publish_ready(created.fd.get(), spec.name);
         } else {
             log_.put(r);  // creating: reclaimed at the next start unless committed

@@ -173,8 +173,7 @@ SegmentStore::Created SegmentStore::create(const std::string& chunk, bool huge,
     // Only a umask that takes the owner's bits leaves anything to fix here.
     if ((st.mode & 07777) != 0600 && ::fchmod(fd.get(), 0600) != 0)
         detail::throw_errno("fchmod of the segment", errno, chunk);
-    crash_point("create:after_truncate");  // the segment has its size, all zero
-    crash_point("create:after_fallocate");
+    crash_point("create:after_reserve");  // the segment has its size and memory, all zero
     // pwrite, not mmap: mapping + touching + unmapping costs far more than a
     // write on VMs (docs/BENCHMARKS.md).
     detail::write_all_at(fd.get(), header.data(), header.size(), 0, chunk);

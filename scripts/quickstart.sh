@@ -2,7 +2,8 @@
 # mmm in one command: installs the build dependencies, builds a Release tree in
 # build/, starts a private mmmd, runs every example against it (simple; writer
 # and reader as two processes, with `mmmctl list` while their chunk exists;
-# counter), then stops mmmd and removes everything it created.
+# counter; particles, a chunk that describes its fields, shown by `mmmctl
+# dump`), then stops mmmd and removes everything it created.
 #
 # Usage: scripts/quickstart.sh
 # Exit status: 0 when every step succeeded; otherwise non-zero, with the step
@@ -41,7 +42,7 @@ cmake --build build -j2
 mmmd=build/daemon/mmmd
 mmmctl=build/tools/mmmctl
 examples=build/examples
-for exe in "$mmmd" "$mmmctl" "$examples"/mmm_example_{simple,writer,reader,counter}; do
+for exe in "$mmmd" "$mmmctl" "$examples"/mmm_example_{simple,writer,reader,counter,particles}; do
   [[ -x $exe ]] || die "$exe was not built"
 done
 
@@ -68,22 +69,21 @@ cleanup() {
     echo "--- last lines of mmmd's log ---" >&2
     tail -n 30 "$log" >&2 || true
   fi
-  # Chunks a failed run left behind: those of this daemon's namespace, or,
-  # when it is unknown, the quickstart-* segments that appeared during this run.
+  # What a failed run left behind: this daemon's segment directory (mmmd
+  # removes it itself when it stops without chunks), or, when its namespace is
+  # unknown, segment directories that appeared during this run.
   local leftovers=()
   if [[ -n $name_space ]]; then
-    leftovers=(/dev/shm/mmm."$name_space".*)
-    [[ -e ${leftovers[0]} ]] || leftovers=()
+    [[ -e /dev/shm/mmm.$name_space ]] && leftovers=("/dev/shm/mmm.$name_space")
   else
     local seg
     while read -r seg; do
       [[ -n $seg ]] && leftovers+=("/dev/shm/$seg")
-    done < <(comm -13 <(sort <<<"$shm_before") \
-      <(cd /dev/shm && ls -1 2>/dev/null | grep '^mmm\.[^.]*\.quickstart-' | sort || true))
+    done < <(comm -13 <(sort <<<"$shm_before") <(cd /dev/shm && ls -1 2>/dev/null | grep '^mmm\.' | sort || true))
   fi
   if ((${#leftovers[@]} != 0)); then
-    echo "quickstart: removing leftover segments: ${leftovers[*]}" >&2
-    rm -f -- "${leftovers[@]}"
+    echo "quickstart: removing what this run left in /dev/shm: ${leftovers[*]}" >&2
+    rm -rf -- "${leftovers[@]}"
   fi
   rm -rf -- "$runtime_dir" "$log"
   if ((rc == 0)); then
@@ -128,6 +128,14 @@ if "$mmmctl" info "$chunk" >/dev/null 2>&1; then die "the writer did not delete 
 
 step "Example 3: a counter shared by 4 processes (std::atomic_ref)"
 "$examples/mmm_example_counter" quickstart-counter 4 100000 || die "mmm_example_counter"
+
+step "Example 4: a chunk that describes its fields (particles)"
+"$examples/mmm_example_particles" quickstart-particles --keep || die "mmm_example_particles"
+echo "--- mmmctl dump: elements by field ---"
+"$mmmctl" dump quickstart-particles || die "mmmctl dump"
+echo "--- mmmctl dump --format csv ---"
+"$mmmctl" dump quickstart-particles --format csv || die "mmmctl dump --format csv"
+"$mmmctl" delete quickstart-particles || die "mmmctl delete"
 
 step "Stopping mmmd"
 kill -TERM "$mmmd_pid"

@@ -99,24 +99,28 @@ class Differ {
           w_(wanted.types()),
           name_(wanted_name.empty() ? "the type opened" : wanted_name) {}
 
-    std::optional<std::string> types(std::uint32_t h, std::uint32_t w, const std::string& path) {
+    // `offset`: where this part of the element starts (for the message).
+    std::optional<std::string> types(std::uint32_t h, std::uint32_t w, const std::string& path,
+                                     std::uint64_t offset) {
         const Schema::Type& a = h_[h];
         const Schema::Type& b = w_[w];
         if (a.kind == FieldKind::record && b.kind == FieldKind::record) {
-            if (auto d = fields(a, b, path)) return d;
+            if (auto d = fields(a, b, path, offset)) return d;
             if (a.size != b.size || a.align != b.align)
                 return subject(path) + " is " + std::to_string(a.size) + " bytes (align " +
                        std::to_string(a.align) + ") in the chunk, " + std::to_string(b.size) +
                        " bytes (align " + std::to_string(b.align) + ") in " + name_;
             return std::nullopt;
         }
-        if (a.kind == FieldKind::array && b.kind == FieldKind::array && a.extent == b.extent)
-            return types(a.element, b.element, path);
+        if (a.kind == FieldKind::array && b.kind == FieldKind::array && a.extent == b.extent &&
+            a.size == b.size)
+            return types(a.element, b.element, path, offset);
         const bool same = a.kind == b.kind && a.size == b.size && a.align == b.align &&
                           (a.kind != FieldKind::array || a.extent == b.extent);
         if (same) return std::nullopt;
-        return subject(path) + " is " + words(h_, h) + " in the chunk, " + words(w_, w) + " in " +
-               name_;
+        return subject(path) + " is " + words(h_, h) +
+               (path.empty() ? "" : " at offset " + std::to_string(offset)) + " in the chunk, " +
+               words(w_, w) + " in " + name_;
     }
 
   private:
@@ -125,7 +129,7 @@ class Differ {
     }
 
     std::optional<std::string> fields(const Schema::Type& a, const Schema::Type& b,
-                                      const std::string& path) {
+                                      const std::string& path, std::uint64_t base) {
         const std::string prefix = path.empty() ? "" : path + ".";
         for (const Schema::Field& want : b.fields) {
             const Schema::Field* have = nullptr;
@@ -134,16 +138,17 @@ class Differ {
             const std::string field = prefix + want.name;
             if (!have)
                 return "field '" + field + "' (" + words(w_, want.type) + " at offset " +
-                       std::to_string(want.offset) + ") is in " + name_ + " but not in the chunk";
-            if (auto d = types(have->type, want.type, field)) {
-                if (have->offset == want.offset) return d;
-                return "field '" + field + "' is " + words(h_, have->type) + " at offset " +
-                       std::to_string(have->offset) + " in the chunk, " + words(w_, want.type) +
-                       " at offset " + std::to_string(want.offset) + " in " + name_;
+                       std::to_string(base + want.offset) + ") is in " + name_ +
+                       " but not in the chunk";
+            if (have->offset != want.offset) {
+                const bool same_type = !types(have->type, want.type, field, base + have->offset);
+                return "field '" + field + "' is " +
+                       (same_type ? std::string() : words(h_, have->type) + " ") + "at offset " +
+                       std::to_string(base + have->offset) + " in the chunk, " +
+                       (same_type ? std::string() : words(w_, want.type) + " ") + "at offset " +
+                       std::to_string(base + want.offset) + " in " + name_;
             }
-            if (have->offset != want.offset)
-                return "field '" + field + "' is at offset " + std::to_string(have->offset) +
-                       " in the chunk, at offset " + std::to_string(want.offset) + " in " + name_;
+            if (auto d = types(have->type, want.type, field, base + have->offset)) return d;
         }
         for (const Schema::Field& have : a.fields) {
             bool known = false;
@@ -172,7 +177,7 @@ std::string schema_difference(const Schema& held, const Schema& wanted,
     Differ d(held, wanted, wanted_name);
     auto root_h = static_cast<std::uint32_t>(held.types().size() - 1);
     auto root_w = static_cast<std::uint32_t>(wanted.types().size() - 1);
-    if (auto found = d.types(root_h, root_w, "")) return *found;
+    if (auto found = d.types(root_h, root_w, "", 0)) return *found;
     return "the chunk's element is " + held.summary() + ", " +
            (wanted_name.empty() ? std::string("the type opened") : wanted_name) + "'s is " +
            wanted.summary();

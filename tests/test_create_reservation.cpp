@@ -156,7 +156,7 @@ TEST_F(CreateReservationTest, ChunkIsInvisibleToOpenUntilItsCreatorCommits) {
 
     // Commits from another connection or for another incarnation are refused
     // and change nothing.
-    reserve_by_path("pending");
+    ASSERT_NO_FATAL_FAILURE(reserve_by_path("pending"));
     auto stranger = connect();
     Received foreign = call(*stranger, proto::CommitRequest{"pending", info.generation}, 3);
     ASSERT_TRUE(foreign.is_error_frame()) << foreign.describe();
@@ -297,7 +297,7 @@ TEST_F(CreateReservationTest, ChunkWaitingForCommitIsReclaimedByTheNextMmmd) {
     auto creator = connect();
     mmm::ChunkInfo info = raw_create(*creator, "orphaned", 1);
     ASSERT_EQ(info.state, mmm::ChunkState::creating);
-    reserve_by_path("orphaned");  // the creator got as far as reserving
+    ASSERT_NO_FATAL_FAILURE(reserve_by_path("orphaned"));  // the creator got as far as reserving
     auto ready = client().create<std::uint64_t>("kept", kLargeCount);
     daemon().kill9();
     daemon().start();

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 namespace {
@@ -52,23 +53,34 @@ TEST(DaemonUnavailableTest, StaleSocketFileWithoutADaemon) {
     EXPECT_NE(std::string(e.what()).find("mmmd"), std::string::npos) << e.what();
 }
 
+// Client() without options uses $MMM_RUNTIME_DIR: with a daemon there, it
+// connects to that one (the daemon says so); without one, the error names it.
 TEST(DaemonUnavailableTest, EnvironmentVariableSelectsTheRuntimeDirectory) {
-    // Client() without options uses $MMM_RUNTIME_DIR: point it at an empty dir.
-    mmm::test::TempDir dir("mmm-nodaemon");
+    mmm::test::TempDir dir("mmm-envdir");
+    mmm::test::SegmentCleanup cleanup(mmm::detail::namespace_for(dir.path()));
     const char* old = std::getenv("MMM_RUNTIME_DIR");
-    std::string saved = old ? old : "";
+    const std::string saved = old ? old : "";
     ::setenv("MMM_RUNTIME_DIR", dir.path().c_str(), 1);
-    mmm::Errc code = mmm::Errc::ok;
-    try {
+    std::string connected_to, daemon_says, error;
+    {
+        mmm::test::DaemonProcess daemon(dir.path());
+        daemon.start();
         mmm::Client client;
+        connected_to = client.runtime_dir();
+        daemon_says = client.stats().runtime_dir;
+    }
+    try {
+        mmm::Client client;  // the daemon is gone now
     } catch (const mmm::Error& e) {
-        code = e.code();
+        error = e.what();
     }
     if (old)
         ::setenv("MMM_RUNTIME_DIR", saved.c_str(), 1);
     else
         ::unsetenv("MMM_RUNTIME_DIR");
-    EXPECT_EQ(code, mmm::Errc::daemon_unavailable);
+    EXPECT_EQ(connected_to, dir.path());
+    EXPECT_EQ(std::filesystem::path(daemon_says), std::filesystem::canonical(dir.path()));
+    EXPECT_NE(error.find(dir.path()), std::string::npos) << error;
 }
 
 class DaemonGoneTest : public mmm::test::DaemonTest {};

@@ -164,7 +164,8 @@ TEST(FuzzSeeds, UpdateWhenAsked) {
     if (std::getenv("MMM_UPDATE_FUZZ_SEEDS") == nullptr)
         GTEST_SKIP() << "set MMM_UPDATE_FUZZ_SEEDS=1 to rewrite the seeds in "
                      << MMM_FUZZ_CORPUS_DIR;
-    for (const auto& [fuzzer, seeds] : all_seeds()) rewrite(kCorpus / fuzzer, seeds);
+    for (const auto& [fuzzer, seeds] : all_seeds())
+        ASSERT_NO_FATAL_FAILURE(rewrite(kCorpus / fuzzer, seeds));
 }
 
 TEST(FuzzSeeds, EachSeedIsTheCurrentEncoding) {

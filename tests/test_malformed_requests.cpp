@@ -96,7 +96,7 @@ TEST_F(MalformedRequestsTest, RandomBytesNeverHurtTheDaemon) {
             << "mmmd neither answered nor closed after " << junk.size() << " junk bytes";
         for (const auto& f : frames) EXPECT_TRUE(f.is_error_frame()) << f.describe();
     }
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
     expect_no_segments();
 }
 
@@ -107,7 +107,7 @@ TEST_F(MalformedRequestsTest, TruncatedHeaderThenClose) {
         ASSERT_TRUE(raw->send(std::span(frame).first(cut)));
         // Closing mid-header must not crash or wedge the daemon.
     }
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
 }
 
 TEST_F(MalformedRequestsTest, TruncatedBodyThenClose) {
@@ -119,7 +119,7 @@ TEST_F(MalformedRequestsTest, TruncatedBodyThenClose) {
         raw->shutdown_write();
         EXPECT_TRUE(raw->wait_closed(10s));
     }
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
     EXPECT_FALSE(segment_exists("never")) << "a half-received create created a chunk";
 }
 
@@ -130,16 +130,16 @@ TEST_F(MalformedRequestsTest, HugeBodyLengthIsRefused) {
         ASSERT_TRUE(raw->send(mmm::test::raw_frame(type_u16(MessageType::list), 7, {},
                                                    mmm::proto::kFrameMagic,
                                                    mmm::proto::kProtocolVersion, body_bytes)));
-        expect_error_then_close(*raw);
+        ASSERT_NO_FATAL_FAILURE(expect_error_then_close(*raw));
     }
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
 }
 
 TEST_F(MalformedRequestsTest, BadMagicIsRefused) {
     auto raw = connect();
     ASSERT_TRUE(raw->send(mmm::test::raw_frame(type_u16(MessageType::ping), 3, {}, 0x47455420)));
-    expect_error_then_close(*raw);
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_error_then_close(*raw));
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
 }
 
 TEST_F(MalformedRequestsTest, OtherProtocolVersionIsRefusedNamingBoth) {
@@ -154,7 +154,7 @@ TEST_F(MalformedRequestsTest, OtherProtocolVersionIsRefusedNamingBoth) {
               std::string::npos)
         << reply.error->message;
     EXPECT_TRUE(raw->wait_closed(10s));
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
 }
 
 TEST_F(MalformedRequestsTest, ValidHeaderWithGarbageBody) {
@@ -166,10 +166,10 @@ TEST_F(MalformedRequestsTest, ValidHeaderWithGarbageBody) {
         // 0xff...: a string length of 65535, beyond the body and kMaxString.
         std::vector<std::byte> garbage(40, std::byte{0xff});
         ASSERT_TRUE(raw->send(mmm::test::raw_frame(type_u16(type), id, garbage)));
-        expect_error_and_still_open(*raw, id);
+        ASSERT_NO_FATAL_FAILURE(expect_error_and_still_open(*raw, id));
         ++id;
     }
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
     expect_no_segments();
 }
 
@@ -181,16 +181,16 @@ TEST_F(MalformedRequestsTest, BodyCutShortOrWithTrailingBytes) {
     // Header and body agree on a length, but the body stops mid-field.
     auto short_body = body.first(body.size() / 2);
     ASSERT_TRUE(raw->send(mmm::test::raw_frame(type_u16(MessageType::create), 21, short_body)));
-    expect_error_and_still_open(*raw, 21);
+    ASSERT_NO_FATAL_FAILURE(expect_error_and_still_open(*raw, 21));
 
     // A whole create body followed by junk.
     std::vector<std::byte> longer(body.begin(), body.end());
     longer.insert(longer.end(), 5, std::byte{0x42});
     ASSERT_TRUE(raw->send(mmm::test::raw_frame(type_u16(MessageType::create), 22, longer)));
-    expect_error_and_still_open(*raw, 22);
+    ASSERT_NO_FATAL_FAILURE(expect_error_and_still_open(*raw, 22));
 
     EXPECT_FALSE(segment_exists("cut"));
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
 }
 
 TEST_F(MalformedRequestsTest, UnknownMessageType) {
@@ -203,10 +203,10 @@ TEST_F(MalformedRequestsTest, UnknownMessageType) {
           type_u16(MessageType::reply_error), std::uint16_t{0xffff}}) {
         SCOPED_TRACE(type);
         ASSERT_TRUE(raw->send(mmm::test::raw_frame(type, id, {})));
-        expect_error_and_still_open(*raw, id);
+        ASSERT_NO_FATAL_FAILURE(expect_error_and_still_open(*raw, id));
         ++id;
     }
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
 }
 
 TEST_F(MalformedRequestsTest, OneWayCloseGetsNoReply) {
@@ -217,7 +217,7 @@ TEST_F(MalformedRequestsTest, OneWayCloseGetsNoReply) {
     auto reply = raw->receive(10s);
     ASSERT_TRUE(reply.is_ok_frame()) << reply.describe();
     EXPECT_EQ(reply.header.request_id, 41u) << "a one-way close was answered";
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
 }
 
 // The error paths of watch (a read-only waiter asking mmmd to count it), and
@@ -260,7 +260,7 @@ TEST_F(MalformedRequestsTest, WatchErrorsAndOneWayUnwatch) {
     auto reply = raw->receive(10s);
     ASSERT_TRUE(reply.is_ok_frame()) << reply.describe();
     EXPECT_EQ(reply.header.request_id, 2002u) << "a one-way unwatch was answered";
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
 }
 
 TEST_F(MalformedRequestsTest, HalfFrameStallDoesNotBlockOthers) {
@@ -296,9 +296,9 @@ TEST_F(MalformedRequestsTest, ManyStalledConnectionsDoNotBlockOthers) {
     mmm::Client other(mmm::ClientOptions{.runtime_dir = runtime_dir(),
                                          .request_timeout = std::chrono::seconds(5)});
     EXPECT_NO_THROW(other.list());
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
     stalled.clear();
-    expect_daemon_serves();
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
     EXPECT_FALSE(segment_exists("stalled"));
 }
 

@@ -120,14 +120,15 @@ void expect_ready_then_stopping(const std::string& address) {
 
 TEST(SystemdNotify, ReadyOnlyOnceTheSocketAcceptsThenStoppingOnAPathSocket) {
     TempDir dir("mmm-notify");
-    expect_ready_then_stopping(dir.path() + "/notify");
+    ASSERT_NO_FATAL_FAILURE(expect_ready_then_stopping(dir.path() + "/notify"));
 }
 
 TEST(SystemdNotify, ReadyOnAnAbstractSocket) {
     // Abstract names are global to the network namespace: make this one unique.
     TempDir dir("mmm-notify");
     const std::string name = dir.path().substr(dir.path().find_last_of('/') + 1);
-    expect_ready_then_stopping("@mmm-test-" + std::to_string(::getpid()) + "-" + name);
+    ASSERT_NO_FATAL_FAILURE(
+        expect_ready_then_stopping("@mmm-test-" + std::to_string(::getpid()) + "-" + name));
 }
 
 TEST(SystemdNotify, ServesWhenNobodyListensOrTheAddressIsUnusable) {

@@ -97,7 +97,7 @@ TEST_P(ReliabilityCrashPoint, CreateIsAllOrNothing) {
         mmm::Client client(options());
         EXPECT_EQ(error_of([&] { client.create<int>("doomed", 10'000); }),
                   Errc::daemon_unavailable);
-        expect_daemon_died();
+        ASSERT_NO_FATAL_FAILURE(expect_daemon_died());
     }
     daemon_->start();  // without the hook: adopts or reclaims
     mmm::Client client(options());
@@ -125,9 +125,9 @@ TEST_P(ReliabilityCrashPoint, CreateIsAllOrNothing) {
 
 INSTANTIATE_TEST_SUITE_P(Points, ReliabilityCrashPoint,
                          ::testing::Values(CrashCase{"create:after_open", false},
-                                           CrashCase{"create:after_truncate", false},
-                                           CrashCase{"create:after_fallocate", false},
+                                           CrashCase{"create:after_reserve", false},
                                            CrashCase{"create:after_header", false},
+                                           CrashCase{"create:after_record", true},
                                            CrashCase{"create:after_ready", true}),
                          [](const auto& param_info) {
                              std::string n = param_info.param.point;
@@ -146,7 +146,7 @@ TEST_F(ReliabilityCrashRemove, RemoveAfterMarkIsFinishedOnRestart) {
         auto keep = client.create<int>("kept", 16);
         keep.write(3, 3);
         EXPECT_EQ(error_of([&] { client.remove("marked"); }), Errc::daemon_unavailable);
-        expect_daemon_died();
+        ASSERT_NO_FATAL_FAILURE(expect_daemon_died());
         EXPECT_TRUE(mc.deleted());  // the mark reached the header
         EXPECT_FALSE(keep.deleted());
     }
@@ -160,5 +160,59 @@ TEST_F(ReliabilityCrashRemove, RemoveAfterMarkIsFinishedOnRestart) {
     client.remove("kept");
     EXPECT_TRUE(mmm::test::segments_of(ns_).empty());
 }
+
+// A resize cut short by a crash comes back as the old or the new size, never
+// in between: the count the segment publishes is the one mmmd's log says, the
+// elements of the old size are intact, and new ones read zero.
+struct ResizeCrash {
+    const char* point;
+    std::uint64_t to;
+    bool new_size;  // the crash came after the resize was recorded
+};
+
+void PrintTo(const ResizeCrash& c, std::ostream* os) {
+    *os << c.point << " to " << c.to;
+}
+
+class ReliabilityCrashResize : public CrashFixture,
+                               public ::testing::WithParamInterface<ResizeCrash> {};
+
+TEST_P(ReliabilityCrashResize, ComesBackOldOrNewNeverInBetween) {
+    const ResizeCrash& c = GetParam();
+    constexpr std::uint64_t kFrom = 1000;
+    start_with_crash_point(*daemon_, c.point);
+    {
+        mmm::Client client(options());
+        auto mc = client.create<int>("growing", kFrom, {.max_count = 4000});
+        for (std::size_t i = 0; i < kFrom; ++i) mc.write(i, static_cast<int>(i) + 1);
+        EXPECT_EQ(error_of([&] { client.resize("growing", c.to); }), Errc::daemon_unavailable);
+        ASSERT_NO_FATAL_FAILURE(expect_daemon_died());
+    }
+    daemon_->start();
+    mmm::Client client(options());
+    const std::uint64_t expected = c.new_size ? c.to : kFrom;
+    EXPECT_EQ(client.info("growing").count, expected);
+    auto mc = client.open<const int>("growing");
+    EXPECT_EQ(mc.size(), expected) << "the segment publishes another count than the log";
+    for (std::size_t i = 0; i < std::min(expected, kFrom); ++i)
+        ASSERT_EQ(mc.read(i), static_cast<int>(i) + 1) << i;
+    for (std::size_t i = kFrom; i < expected; ++i) ASSERT_EQ(mc.read(i), 0) << i;
+    mc = {};
+    client.remove("growing");
+    EXPECT_TRUE(mmm::test::segments_of(ns_).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Points, ReliabilityCrashResize,
+                         ::testing::Values(ResizeCrash{"resize:after_reserve", 3000, false},
+                                           ResizeCrash{"resize:after_log", 3000, true},
+                                           ResizeCrash{"resize:after_publish", 3000, true},
+                                           ResizeCrash{"resize:after_log", 100, true},
+                                           ResizeCrash{"resize:after_publish", 100, true}),
+                         [](const auto& param_info) {
+                             std::string n = param_info.param.point;
+                             for (char& ch : n)
+                                 if (ch == ':') ch = '_';
+                             return n + "_to_" + std::to_string(param_info.param.to);
+                         });
 
 }  // namespace

@@ -275,7 +275,8 @@ TEST_F(SecurityAccess, ListOmitsChunksTheUserCannotRead) {
     for (const char* n : {"a-private", "b-public", "c-group"}) root().remove(n);
 }
 
-// Default flags: runtime dir 0700, socket 0600 -> no other user gets in.
+// Default flags: runtime dir 0700, socket 0600 -> no other user gets in,
+// whatever someone does to those modes.
 TEST_F(SecurityAccess, PrivateDaemonRefusesOtherUsers) {
     auto parent = std::make_unique<mmm::test::TempDir>("mmm-sec-priv");
     ASSERT_EQ(::chmod(parent->path().c_str(), 0711), 0);
@@ -296,6 +297,15 @@ TEST_F(SecurityAccess, PrivateDaemonRefusesOtherUsers) {
     EXPECT_TRUE(got(s, Errc::permission_denied)) << s.describe();
     // Even with the directory opened up by hand, the 0600 socket refuses.
     ASSERT_EQ(::chmod(dir.c_str(), 0711), 0);
+    s = run_forked(
+        [&] {
+            mmm::Client(opts).list();
+            return 0;
+        },
+        kNobody);
+    EXPECT_TRUE(got(s, Errc::permission_denied)) << s.describe();
+    // And with the socket opened up too, mmmd itself refuses the other uid.
+    ASSERT_EQ(::chmod((dir + "/mmmd.sock").c_str(), 0666), 0);
     s = run_forked(
         [&] {
             mmm::Client(opts).list();
