@@ -43,8 +43,9 @@ std::variant<Invocation, int> parse_command_line(int argc, char** argv) {
     // Global options may follow the subcommand: `mmmctl list --runtime-dir X`.
     app.fallthrough();
     app.add_option("--runtime-dir", inv.runtime_dir,
-                   "Directory of mmmd's socket (default: $MMM_RUNTIME_DIR, else "
-                   "$XDG_RUNTIME_DIR/mmm, else /tmp/mmm-<uid>)");
+                   "Directory of mmmd's socket (default: $MMM_RUNTIME_DIR; else "
+                   "$XDG_RUNTIME_DIR/mmm or /tmp/mmm-<uid>, then the system-wide "
+                   "/run/mmm)");
     app.add_flag("--json", inv.json, "Print machine-readable JSON to stdout");
 
     CLI::App* list = add_command(app, inv, "list", "List every chunk this user may read");

@@ -60,7 +60,9 @@ struct OpenOptions {
 };
 
 struct ClientOptions {
-    // Empty: $MMM_RUNTIME_DIR, else $XDG_RUNTIME_DIR/mmm, else /tmp/mmm-<uid>.
+    // Empty: $MMM_RUNTIME_DIR if set; else the per-user daemon
+    // ($XDG_RUNTIME_DIR/mmm, else /tmp/mmm-<uid>), then the system-wide one
+    // in /run/mmm, the first whose trusted mmmd answers.
     std::string runtime_dir{};
     // Limit on one control request's round trip (not on waits the request asks for).
     std::chrono::milliseconds request_timeout{10000};
