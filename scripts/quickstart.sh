@@ -2,7 +2,8 @@
 # mmm in one command: installs the build dependencies, builds a Release tree in
 # build/, starts a private mmmd, runs every example against it (simple; writer
 # and reader as two processes, with `mmmctl list` while their chunk exists;
-# counter), then stops mmmd and removes everything it created.
+# counter; a C++ writer and a Python reader, examples/python/), then stops
+# mmmd and removes everything it created.
 #
 # Usage: scripts/quickstart.sh
 # Exit status: 0 when every step succeeded; otherwise non-zero, with the step
@@ -41,7 +42,7 @@ cmake --build build -j2
 mmmd=build/daemon/mmmd
 mmmctl=build/tools/mmmctl
 examples=build/examples
-for exe in "$mmmd" "$mmmctl" "$examples"/mmm_example_{simple,writer,reader,counter}; do
+for exe in "$mmmd" "$mmmctl" "$examples"/mmm_example_{simple,writer,reader,counter,py_writer}; do
   [[ -x $exe ]] || die "$exe was not built"
 done
 
@@ -128,6 +129,22 @@ if "$mmmctl" info "$chunk" >/dev/null 2>&1; then die "the writer did not delete 
 
 step "Example 3: a counter shared by 4 processes (std::atomic_ref)"
 "$examples/mmm_example_counter" quickstart-counter 4 100000 || die "mmm_example_counter"
+
+step "Example 4: a C++ writer and a Python reader (numpy on the shared memory)"
+# The package mmm as built in build/python, for the system python3 (its numpy).
+if [[ -f build/python/mmm/__init__.py ]]; then
+  chunk=quickstart-particles
+  "$examples/mmm_example_py_writer" "$chunk" 1000 30 &
+  writer_pid=$!
+  PYTHONPATH="$root/build/python" /usr/bin/python3 examples/python/reader.py "$chunk" 10 ||
+    die "examples/python/reader.py"
+  pid=$writer_pid
+  writer_pid=""
+  wait "$pid" || die "mmm_example_py_writer"
+else
+  echo "quickstart: skipped: the Python package was not built (see cmake's 'mmm:' message;" \
+    "scripts/install-deps.sh installs python3-dev, pybind11-dev, python3-numpy)"
+fi
 
 step "Stopping mmmd"
 kill -TERM "$mmmd_pid"
