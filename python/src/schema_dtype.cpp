@@ -72,6 +72,18 @@ py::object dtype_of_type(const Schema& schema, std::uint32_t index) {
                 formats.append(dtype_of_type(schema, f.type));
                 offsets.append(f.offset);
             }
+            // The list form when C's layout gives these offsets (it prints
+            // as users write it), else names, formats, offsets and itemsize.
+            py::list pairs;
+            for (std::size_t k = 0; k < t.fields.size(); ++k)
+                pairs.append(py::make_tuple(names[k], formats[k]));
+            py::object natural = np_dtype(pairs, py::arg("align") = true);
+            py::dict natural_fields = natural.attr("fields");
+            bool same = natural.attr("itemsize").cast<std::uint64_t>() == t.size;
+            for (std::size_t k = 0; same && k < t.fields.size(); ++k)
+                same = py::tuple(natural_fields[names[k]])[1].cast<std::uint64_t>() ==
+                       t.fields[k].offset;
+            if (same) return natural;
             py::dict spec;
             spec["names"] = names;
             spec["formats"] = formats;

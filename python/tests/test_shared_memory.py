@@ -113,8 +113,9 @@ def test_across_multiprocessing_processes(SharedMemory, which, method):
         a.unlink()
 
 
-def test_mmm_blocks_outlive_their_users(daemon, client):
-    """No resource tracker: a process that attaches and exits leaves the block."""
+def test_blocks_outlive_their_users(daemon, client):
+    """No resource tracker: a process that attaches and exits leaves the block
+    (multiprocessing's, in Python 3.11, unlinks it: bpo-38119)."""
     a = mmm.SharedMemory(create=True, size=8)
     try:
         code = ("import mmm, sys\ns = mmm.SharedMemory(sys.argv[1])\ns.buf[0] = 7\n"
