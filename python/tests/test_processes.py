@@ -62,12 +62,14 @@ def _in_thread(fn):
     return t, results
 
 
-def _python_runs(seconds=0.05):
-    """Runs Python code for a while; returns how many loops it made."""
-    n, end = 0, time.monotonic() + seconds
-    while time.monotonic() < end:
+def _python_runs(results):
+    """Runs Python bytecode in this thread, then says whether the other
+    thread was still waiting all along: if it held the GIL in its wait, this
+    thread would only get here after the wait ended (with a result)."""
+    n = 0
+    for _ in range(10000):
         n += 1
-    return n
+    return n == 10000 and not results
 
 
 def test_wait_for_change_releases_the_gil(client, name):
@@ -77,7 +79,7 @@ def test_wait_for_change_releases_the_gil(client, name):
         t, results = _in_thread(lambda: c.wait_for_change(v, timeout=20.0))
         # The waiter holds the GIL until it releases it in the wait: this
         # thread runs again only then (or after 20 s if it never did).
-        assert _python_runs() > 100
+        assert _python_runs(results)
         c.write(0, 1)
         t.join(10)
         assert results == [c.version()] and time.monotonic() - t0 < 10
@@ -89,13 +91,13 @@ def test_lock_and_open_release_the_gil(client, name):
         with c.lock():
             t0 = time.monotonic()
             t, results = _in_thread(lambda: c.lock(timeout=20.0).locked)
-            assert _python_runs() > 100
+            assert _python_runs(results)
         t.join(10)
         assert results == [True] and time.monotonic() - t0 < 10
         c.remove()
     t0 = time.monotonic()
     t, results = _in_thread(lambda: client.open(name, wait=20.0))
-    assert _python_runs() > 100
+    assert _python_runs(results)
     with client.create(name, "u8", 1):
         t.join(10)
     assert len(results) == 1 and time.monotonic() - t0 < 10
