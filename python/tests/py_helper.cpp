@@ -10,6 +10,9 @@
 //                             element i is i+k; "created"
 //   open-bench NAME ITERS     ITERS x (open<double>(NAME), destroy); prints
 //                             "p50_ns P mean_ns M" (per open + unmap)
+//   create-bench NAME ITERS BYTES
+//                             ITERS x (create<uint8_t>(NAME, BYTES), destroy,
+//                             remove); prints "p50_ns P"
 //
 // Exit codes: 0 ok, 1 a check failed, 2 usage, 64 + Errc on an mmm::Error
 // (printed as "error <code>: <what>").
@@ -84,7 +87,7 @@ void say(const std::string& line) {
 }
 
 int run(const std::vector<std::string>& args) {
-    if (args.size() != 3) return 2;
+    if (args.size() != 3 && !(args.size() == 4 && args[0] == "create-bench")) return 2;
     const std::string& command = args[0];
     const std::string& name = args[1];
     const std::size_t n = std::stoull(args[2]);
@@ -158,6 +161,21 @@ int run(const std::vector<std::string>& args) {
         std::sort(ns.begin(), ns.end());
         say("p50_ns " + std::to_string(ns[n / 2]) + " mean_ns " +
             std::to_string(total / static_cast<std::int64_t>(n)));
+        return 0;
+    }
+    if (command == "create-bench") {  // N x (create<uint8_t>(NAME, BYTES), unmap, remove)
+        const std::size_t bytes = std::stoull(args.size() > 3 ? args[3] : "4096");
+        std::vector<std::int64_t> ns(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto t0 = std::chrono::steady_clock::now();
+            { auto c = client.create<std::uint8_t>(name, bytes); }
+            client.remove(name);
+            ns[i] = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count();
+        }
+        std::sort(ns.begin(), ns.end());
+        say("p50_ns " + std::to_string(ns[n / 2]));
         return 0;
     }
     return 2;
