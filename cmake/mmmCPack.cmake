@@ -5,9 +5,9 @@
 #   runtime -> mmm          mmmd, mmmctl, systemd units, sysusers.d,
 #                           /etc/default/mmmd, man pages, bash completion, docs
 #   devel   -> libmmm-dev   headers, libmmm.a, the CMake package, mmm.pc
-#   python  -> python3-mmm  only once an install component `python` exists
-#                           (python/, not yet): install its files with
-#                           COMPONENT python before this file is included.
+#   python  -> python3-mmm  the Python package (python/, cmake/mmmPython.cmake),
+#                           when it is built: it installs COMPONENT python
+#                           before this file is included.
 #
 # Version and maintainer come from the top entry of packaging/debian/changelog,
 # whose upstream part must be PROJECT_VERSION (scripts/package.sh checks).
@@ -168,7 +168,7 @@ set(CPACK_DEBIAN_DEVEL_PACKAGE_DEPENDS
     "libboost${Boost_VERSION_MAJOR}.${Boost_VERSION_MINOR}-dev | libboost-dev (>= ${Boost_VERSION_MAJOR}.${Boost_VERSION_MINOR})")
 set(CPACK_DEBIAN_DEVEL_PACKAGE_RECOMMENDS mmm)
 
-# python3-mmm, once python/ installs a `python` component.
+# python3-mmm, when python/ installs a `python` component.
 string(CONCAT CPACK_COMPONENT_PYTHON_DESCRIPTION
   "Python bindings of mmm shared-memory chunks\n"
   "${_mmm_about}\n"
@@ -176,7 +176,13 @@ string(CONCAT CPACK_COMPONENT_PYTHON_DESCRIPTION
   "without copies. Programs using it need a running mmmd (package mmm).")
 set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
 set(CPACK_DEBIAN_PYTHON_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "python3, python3-numpy")
+# MMM_PYTHON_DEB_DEPENDS (cmake/mmmPython.cmake) pins the Python version the
+# extension was built for.
+if(DEFINED MMM_PYTHON_DEB_DEPENDS)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${MMM_PYTHON_DEB_DEPENDS}")
+else()
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "python3, python3-numpy")
+endif()
 set(CPACK_DEBIAN_PYTHON_PACKAGE_RECOMMENDS mmm)
 
 if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")

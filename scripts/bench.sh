@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (Release, build-bench/), runs each benchmark binary once
 # and writes docs/BENCHMARKS.md: the machine, the commands, every ratio of
-# issue #5 against its target (PASS/MISS) and the raw numbers behind them.
+# issue #5 against its target (PASS/MISS) and the raw numbers behind them;
+# then bench/python_bench.py (issue #17) writes its own section, when the
+# Python package was built.
 #
 # Usage: scripts/bench.sh [--no-build] [--quick]
 #   --no-build  reuse build-bench/ as it is
@@ -88,6 +90,22 @@ for entry in "${runs[@]}"; do
   fi
   echo "   $(( $(date +%s) - t0 )) s" >&2
 done
+
+# The Python benchmarks (issue #17): their own section of the document, below
+# the marker line, which the report below keeps.
+if [[ -f $build/python/mmm/__init__.py ]]; then
+  echo "== python_bench" >&2
+  t0=$(date +%s)
+  pycmd=(/usr/bin/python3 "$root/bench/python_bench.py" --build "$build" --doc "$doc")
+  [[ $quick == 1 ]] && pycmd+=(--quick)
+  if ! "${pycmd[@]}" >"$results/python_bench.txt" 2>"$results/python_bench.stderr"; then
+    echo "bench.sh: python_bench failed (see $results/python_bench.stderr)" >&2
+    status=1
+  fi
+  echo "   $(( $(date +%s) - t0 )) s" >&2
+else
+  echo "bench.sh: no Python package in $build/python: python_bench skipped" >&2
+fi
 
 leftover=$(ls /dev/shm 2>/dev/null | grep -c '^mmmbench-' || true)
 if [[ $leftover != 0 ]]; then

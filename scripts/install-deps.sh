@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages mmm needs to build, test, fuzz and
 # package (the `package` stage of scripts/test.sh: dpkg-dev, file, help2man,
-# lintian, systemd for systemd-analyze and systemd-sysusers, adduser).
+# lintian, systemd for systemd-analyze and systemd-sysusers, adduser), and
+# the Python package (python/: python3-dev, pybind11-dev, python3-numpy,
+# python3-pytest, all for the system interpreter /usr/bin/python3).
 # Idempotent and silent when everything is already installed.
 #
 # Usage: scripts/install-deps.sh
@@ -15,6 +17,7 @@ packages=(
   libboost1.81-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dpkg-dev file help2man lintian systemd adduser passwd
+  python3 python3-dev pybind11-dev python3-numpy python3-pytest
 )
 
 installed() {

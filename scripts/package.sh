@@ -4,7 +4,9 @@
 #   mmm_<version>_<arch>.deb         mmmd, mmmctl, systemd units, sysusers.d,
 #                                    /etc/default/mmmd, man pages, completion, docs
 #   libmmm-dev_<version>_<arch>.deb  headers, libmmm.a, CMake package, mmm.pc
-#   (python3-mmm once python/ installs a `python` component)
+#   python3-mmm_<version>_<arch>.deb the Python package mmm in /usr/lib/python3/dist-packages
+#                                    (when its build packages are there: python3-dev,
+#                                    pybind11-dev, python3-numpy)
 #
 # The build is a Debian one: prefix /usr, the flags of dpkg-buildflags
 # (hardening: fortify, stack protector, relro, bindnow; -g dropped), man
@@ -44,7 +46,8 @@ cxxflags="${cxxflags//-g /}"
 cmake -S . -B "$build" \
   -DCMAKE_BUILD_TYPE=None -DCMAKE_INSTALL_PREFIX=/usr \
   -DCMAKE_CXX_FLAGS="$cxxflags" -DCMAKE_EXE_LINKER_FLAGS="$LDFLAGS" \
-  -DCMAKE_SHARED_LINKER_FLAGS="$LDFLAGS" -DBUILD_SHARED_LIBS=OFF \
+  -DCMAKE_SHARED_LINKER_FLAGS="$LDFLAGS" -DCMAKE_MODULE_LINKER_FLAGS="$LDFLAGS" \
+  -DBUILD_SHARED_LIBS=OFF \
   -DMMM_BUILD_TESTS=OFF -DMMM_BUILD_BENCH=OFF -DMMM_BUILD_EXAMPLES=OFF -DMMM_BUILD_FUZZ=OFF \
   -DMMM_SANITIZE= -DMMM_WERROR=OFF -DMMM_BUILD_MAN_PAGES=ON
 cmake --build "$build" -j"$jobs"

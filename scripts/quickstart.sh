@@ -3,7 +3,8 @@
 # build/, starts a private mmmd, runs every example against it (simple; writer
 # and reader as two processes, with `mmmctl list` while their chunk exists;
 # counter; particles, a chunk that describes its fields, shown by `mmmctl
-# dump`), then stops mmmd and removes everything it created.
+# dump`; a C++ writer and a Python reader, examples/python/), then stops mmmd
+# and removes everything it created.
 #
 # Usage: scripts/quickstart.sh
 # Exit status: 0 when every step succeeded; otherwise non-zero, with the step
@@ -42,7 +43,7 @@ cmake --build build -j2
 mmmd=build/daemon/mmmd
 mmmctl=build/tools/mmmctl
 examples=build/examples
-for exe in "$mmmd" "$mmmctl" "$examples"/mmm_example_{simple,writer,reader,counter,particles}; do
+for exe in "$mmmd" "$mmmctl" "$examples"/mmm_example_{simple,writer,reader,counter,particles,py_writer}; do
   [[ -x $exe ]] || die "$exe was not built"
 done
 
@@ -136,6 +137,22 @@ echo "--- mmmctl dump: elements by field ---"
 echo "--- mmmctl dump --format csv ---"
 "$mmmctl" dump quickstart-particles --format csv || die "mmmctl dump --format csv"
 "$mmmctl" delete quickstart-particles || die "mmmctl delete"
+
+step "Example 5: a C++ writer and a Python reader (numpy on the shared memory)"
+# The package mmm as built in build/python, for the system python3 (its numpy).
+if [[ -f build/python/mmm/__init__.py ]]; then
+  chunk=quickstart-py-particles
+  "$examples/mmm_example_py_writer" "$chunk" 1000 30 &
+  writer_pid=$!
+  PYTHONPATH="$root/build/python" /usr/bin/python3 examples/python/reader.py "$chunk" 10 ||
+    die "examples/python/reader.py"
+  pid=$writer_pid
+  writer_pid=""
+  wait "$pid" || die "mmm_example_py_writer"
+else
+  echo "quickstart: skipped: the Python package was not built (see cmake's 'mmm:' message;" \
+    "scripts/install-deps.sh installs python3-dev, pybind11-dev, python3-numpy)"
+fi
 
 step "Stopping mmmd"
 kill -TERM "$mmmd_pid"

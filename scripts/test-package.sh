@@ -5,8 +5,10 @@
 #   1. scripts/package.sh into build-pkg/
 #   2. dpkg-deb: each package holds what it should (binaries, headers,
 #      library, CMake package, units, sysusers.d, conffile, man pages,
-#      completion, copyright, changelog) and nothing of the other; man pages
-#      render without warnings and list every mmmctl command of --help
+#      completion, copyright, changelog; python3-mmm: the package mmm in
+#      /usr/lib/python3/dist-packages, extension and stubs included) and
+#      nothing of the others; man pages render without warnings and list
+#      every mmmctl command of --help
 #   3. lintian: no errors (warnings are printed)
 #   4. as root, on a machine where mmm is not installed and no user mmm exists
 #      (else steps 4-9 are skipped, with the reason):
@@ -16,7 +18,8 @@
 #   6. mmmd started by hand as user mmm with the unit's own command line and
 #      settings (no systemd runs in CI); an outside project built against /usr
 #      with find_package(mmm) and with pkg-config; a member of group mmm
-#      creates a chunk, another member updates it, a non-member is refused
+#      creates a chunk, another member updates it, a non-member is refused;
+#      /usr/bin/python3 imports the installed mmm and reads the chunk
 #   7. an upgrade (dpkg -i of the same package) while mmmd is stopped keeps
 #      the chunk; the restarted mmmd re-adopts it; bash completion offers the
 #      commands and the chunk
@@ -75,8 +78,8 @@ cleanup() {
   set +e
   stop_mmmd
   if ((installed)); then
-    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq mmm libmmm-dev >/dev/null 2>&1 ||
-      dpkg --purge mmm libmmm-dev >/dev/null 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq mmm libmmm-dev python3-mmm >/dev/null 2>&1 ||
+      dpkg --purge mmm libmmm-dev python3-mmm >/dev/null 2>&1
   fi
   local user
   for user in "${test_users[@]}"; do
@@ -94,12 +97,16 @@ trap 'exit 143' TERM
 scripts/package.sh "$build"
 mmm_deb="$(ls "$build"/packages/mmm_*.deb)"
 dev_deb="$(ls "$build"/packages/libmmm-dev_*.deb)"
+py_deb="$(ls "$build"/packages/python3-mmm_*.deb)" ||
+  fail "no python3-mmm package (is the Python package built? see scripts/install-deps.sh)"
+pydir=/usr/lib/python3/dist-packages/mmm
 multiarch="$(dpkg-architecture -qDEB_HOST_MULTIARCH)"
 
 # --- 2. contents -----------------------------------------------------------------
 contents() { dpkg-deb -c "$1" | awk '{print $6}' | sed 's|^\./|/|; s|/$||'; }
 contents "$mmm_deb" >"$work/mmm.files"
 contents "$dev_deb" >"$work/dev.files"
+contents "$py_deb" >"$work/py.files"
 expect_files() {
   local list=$1 path
   shift
@@ -118,6 +125,16 @@ expect_files "$work/dev.files" /usr/include/mmm/mmm.hpp "/usr/lib/$multiarch/lib
   "/usr/lib/$multiarch/cmake/mmm/mmmConfig.cmake" "/usr/lib/$multiarch/cmake/mmm/mmmTargets.cmake" \
   "/usr/lib/$multiarch/pkgconfig/mmm.pc" \
   /usr/share/doc/libmmm-dev/copyright /usr/share/doc/libmmm-dev/changelog.Debian.gz
+expect_files "$work/py.files" "$pydir/__init__.py" "$pydir/_errors.py" "$pydir/shared_memory.py" \
+  "$pydir/_mmm.pyi" "$pydir/py.typed" \
+  /usr/share/doc/python3-mmm/copyright /usr/share/doc/python3-mmm/changelog.Debian.gz
+grep -qE "^$pydir/_mmm\.cpython-[0-9]+-.*\.so$" "$work/py.files" || fail "python3-mmm lacks the extension"
+! grep -vE "^($pydir|/usr/share/doc/python3-mmm)(/|$)|^/usr(/share(/doc)?|/lib(/python3(/dist-packages)?)?)?$|^/?$" \
+  "$work/py.files" || fail "python3-mmm holds files outside $pydir"
+! grep -E '^/usr/lib/python3' "$work/mmm.files" "$work/dev.files" || fail "mmm or libmmm-dev holds Python files"
+py_depends="$(dpkg-deb -f "$py_deb" Depends)"
+[[ $py_depends == *python3-numpy* && $py_depends == *libc6* ]] ||
+  fail "python3-mmm's Depends lack python3-numpy or libc6: $py_depends"
 ! grep -E '^/usr/(include|lib/.*\.a$)' "$work/mmm.files" || fail "mmm holds development files"
 ! grep -E '^/usr/bin/' "$work/dev.files" || fail "libmmm-dev holds programs"
 ! grep -vE '^/(usr|etc)(/|$)' "$work/mmm.files" "$work/dev.files" || fail "files outside /usr and /etc"
@@ -148,11 +165,11 @@ for command in "${commands[@]}"; do
   grep -q "^\.SS \"mmmctl $command " <<<"$mmmctl_page" ||
     fail "mmmctl(1) has no section for the command $command"
 done
-note "contents ok: $(wc -l <"$work/mmm.files") entries in mmm, $(wc -l <"$work/dev.files") in libmmm-dev; man pages cover ${commands[*]}"
+note "contents ok: $(wc -l <"$work/mmm.files") entries in mmm, $(wc -l <"$work/dev.files") in libmmm-dev, $(wc -l <"$work/py.files") in python3-mmm; man pages cover ${commands[*]}"
 
 # --- 3. lintian ------------------------------------------------------------------
 lintian_rc=0
-lintian --fail-on error --display-info "$mmm_deb" "$dev_deb" >"$work/lintian.log" 2>&1 || lintian_rc=$?
+lintian --fail-on error --display-info "$mmm_deb" "$dev_deb" "$py_deb" >"$work/lintian.log" 2>&1 || lintian_rc=$?
 grep -v '^running with root privileges is not recommended!$' "$work/lintian.log" || true
 ((lintian_rc == 0)) || fail "lintian reports errors (exit $lintian_rc)"
 note "lintian: no errors"
@@ -161,8 +178,8 @@ note "lintian: no errors"
 skip_reason=""
 if ((EUID != 0)); then
   skip_reason="not root"
-elif dpkg-query -W -f='${Status}' mmm libmmm-dev 2>/dev/null | grep -q 'ok installed'; then
-  skip_reason="mmm or libmmm-dev is already installed on this machine: not replacing and purging it"
+elif dpkg-query -W -f='${Status}' mmm libmmm-dev python3-mmm 2>/dev/null | grep -q 'ok installed'; then
+  skip_reason="mmm, libmmm-dev or python3-mmm is already installed on this machine: not replacing and purging it"
 elif getent passwd mmm >/dev/null || getent group mmm >/dev/null; then
   skip_reason="a user or group mmm exists already: the purge check would remove it"
 elif [[ -e $runtime ]]; then
@@ -178,7 +195,7 @@ for user in "${test_users[@]}"; do # left over by a run that was killed
 done
 
 installed=1
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$mmm_deb" "./$dev_deb" >"$work/apt.log" 2>&1 ||
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$mmm_deb" "./$dev_deb" "./$py_deb" >"$work/apt.log" 2>&1 ||
   { cat "$work/apt.log"; fail "apt-get install of the packages failed"; }
 mmm_uid="$(id -u mmm)" || fail "no user mmm after the install"
 getent group mmm >/dev/null || fail "no group mmm after the install"
@@ -306,6 +323,17 @@ as mmmci-outsider -- "$share" connect >/dev/null 2>&1 || rc=$?
 ((rc == 10 + 7)) || fail "a user outside group mmm got exit $rc, not permission_denied (17)"
 note "a chunk shared between two members of group mmm; an outsider is refused"
 
+# The installed Python package, as a member of group mmm, from a neutral
+# directory (not the source tree), without writing bytecode into /usr.
+got="$(cd / && as mmmci-member -- env PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -c '
+import mmm, sys
+assert mmm.__file__.startswith("/usr/lib/python3/dist-packages/mmm/"), mmm.__file__
+with mmm.Client().open("pkgtest.shared", readonly=True) as c:
+    print(mmm.__file__, c.dtype, c.array[0], c.array[-1])
+')" || fail "python3 could not import the installed mmm or read the chunk: $got"
+[[ $got == "$pydir/__init__.py uint64 42 42" ]] || fail "the installed mmm read: $got"
+note "python3 imports the installed mmm ($pydir) and reads the chunk"
+
 # --- 7. upgrade with mmmd stopped; completion -------------------------------------
 stop_mmmd || fail "mmmd did not exit cleanly on SIGTERM: $(cat "$work/mmmd.log")"
 DEBIAN_FRONTEND=noninteractive dpkg -i "$mmm_deb" >"$work/upgrade.log" 2>&1 ||
@@ -339,7 +367,7 @@ install -d -o mmm -g mmm -m 0700 /dev/shm/mmm.pkgtest-dir
 install -o mmm -g mmm -m 0600 /dev/null /dev/shm/mmm.pkgtest-dir/chunk
 install -o root -g root -m 0600 /dev/null "$decoy"
 stop_mmmd || fail "mmmd did not exit cleanly on SIGTERM: $(cat "$work/mmmd.log")"
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq mmm libmmm-dev >"$work/purge.log" 2>&1 ||
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq mmm libmmm-dev python3-mmm >"$work/purge.log" 2>&1 ||
   { cat "$work/purge.log"; fail "apt-get purge failed"; }
 installed=0
 grep '^mmm: ' "$work/purge.log" >&2 || true # the postrm's warnings, if any
@@ -347,9 +375,10 @@ left=()
 while IFS= read -r path; do
   [[ -z $path || -d $path ]] && continue # directories are shared (/usr/bin, ...)
   [[ -e $path || -L $path ]] && left+=("$path")
-done < <(cat "$work/mmm.files" "$work/dev.files")
+done < <(cat "$work/mmm.files" "$work/dev.files" "$work/py.files")
 ((${#left[@]} == 0)) || fail "files left by the purge: ${left[*]}"
-for dir in /usr/include/mmm "/usr/lib/$multiarch/cmake/mmm" /usr/share/doc/mmm /usr/share/doc/libmmm-dev; do
+for dir in /usr/include/mmm "/usr/lib/$multiarch/cmake/mmm" /usr/share/doc/mmm /usr/share/doc/libmmm-dev \
+  "$pydir" /usr/share/doc/python3-mmm; do
   [[ ! -e $dir ]] || fail "$dir is left after the purge"
 done
 ! getent passwd mmm >/dev/null || fail "user mmm is left after the purge"

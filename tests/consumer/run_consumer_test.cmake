@@ -47,4 +47,26 @@ run_step("run consumer" ${build}/app ${nodaemon})
 if(NOT MMM_STEP_OUTPUT MATCHES "consumer ok")
   message(FATAL_ERROR "the consumer did not report success: ${MMM_STEP_OUTPUT}")
 endif()
+# The Python package, when built: installed into <prefix>/MMM_PYTHON_INSTALL_DIR
+# and importable from there with PYTHONPATH alone.
+if(MMM_PYTHON_INSTALL_DIR)
+  set(pydir ${prefix}/${MMM_PYTHON_INSTALL_DIR})
+  foreach(f mmm/__init__.py mmm/shared_memory.py mmm/_mmm.pyi mmm/py.typed)
+    if(NOT EXISTS ${pydir}/${f})
+      message(FATAL_ERROR "install did not put ${MMM_PYTHON_INSTALL_DIR}/${f} in the prefix")
+    endif()
+  endforeach()
+  run_step("import the installed mmm" ${CMAKE_COMMAND} -E env PYTHONPATH=${pydir}
+           ${MMM_PYTHON_EXECUTABLE} -c [=[
+import sys, mmm
+assert mmm.__file__.startswith(sys.argv[1]), mmm.__file__
+try:
+    mmm.Client(sys.argv[2])
+except ConnectionError as e:
+    print("python ok:", type(e).__name__)
+]=] ${pydir} ${nodaemon})
+  if(NOT MMM_STEP_OUTPUT MATCHES "python ok: DaemonUnavailableError")
+    message(FATAL_ERROR "the installed package did not work: ${MMM_STEP_OUTPUT}")
+  endif()
+endif()
 file(REMOVE_RECURSE ${MMM_WORK_DIR})
