@@ -383,7 +383,7 @@ for dir in /usr/include/mmm "/usr/lib/$multiarch/cmake/mmm" /usr/share/doc/mmm /
 done
 ! getent passwd mmm >/dev/null || fail "user mmm is left after the purge"
 ! getent group mmm >/dev/null || fail "group mmm is left after the purge"
-segments="$(find /dev/shm /dev/hugepages -maxdepth 1 -name 'mmm.*' -uid "$mmm_uid" 2>/dev/null || true)"
+segments="$(find /dev/shm /run/mmm-huge -maxdepth 1 -name 'mmm.*' -uid "$mmm_uid" 2>/dev/null || true)"
 [[ -z $segments ]] || fail "segments of user mmm left after the purge: $segments"
 [[ -e $decoy ]] || fail "the purge removed $decoy, which is not user mmm's"
 [[ ! -e $runtime ]] || fail "$runtime is left after the purge"

@@ -155,10 +155,11 @@ class Chunk {
     }
 
     // The whole chunk as one numpy array on the mapping: shape (size,) plus the
-    // element's subarray shape, if any.
+    // element's subarray shape, if any. Made again when the chunk's size moved
+    // (a resize here or in another process); arrays made before stay valid.
     py::object array() {
         auto& c = live();
-        if (!array_.is_none()) return array_;
+        if (!array_.is_none() && array_size_ == c->size()) return array_;
         py::object dt = dtype();
         py::object sub = dt.attr("subdtype");
         py::dtype base = sub.is_none() ? py::dtype::from_args(dt)
@@ -178,6 +179,7 @@ class Chunk {
         if (c->read_only())
             py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
         array_ = a;
+        array_size_ = static_cast<std::size_t>(shape[0]);
         return array_;
     }
 
@@ -255,6 +257,17 @@ class Chunk {
     }
     bool deleted() const { return live()->deleted(); }
 
+    void resize(std::int64_t count) {
+        std::shared_ptr<AnyChunk> c = live();
+        if (count < 1)
+            invalid_argument(name_, "count must be at least 1, not " + std::to_string(count));
+        {
+            py::gil_scoped_release nogil;
+            c->resize(static_cast<std::size_t>(count));
+        }
+        array_ = py::none();
+    }
+
     std::string repr() const {
         if (!chunk_) return "<mmm.Chunk '" + name_ + "' (closed)>";
         return "<mmm.Chunk '" + name_ + "' " + std::to_string(chunk_->size()) + " x " +
@@ -281,6 +294,7 @@ class Chunk {
     py::object mapping_;
     py::object dtype_;
     py::object array_ = py::none();
+    std::size_t array_size_ = 0;  // the chunk's size when array_ was made
 };
 
 // --- client -----------------------------------------------------------------------
@@ -350,8 +364,12 @@ Chunk open_chunk(Client& client, const std::string& name, const py::object& dtyp
 
 Chunk create_chunk(Client& client, const std::string& name, const py::object& dtype_like,
                    std::int64_t count, std::uint32_t mode, const std::string& lifetime,
-                   bool single_writer, const std::optional<std::string>& type_name, bool populate) {
+                   bool single_writer, const std::optional<std::string>& type_name, bool populate,
+                   const std::optional<std::int64_t>& max_count) {
     if (count < 1) invalid_argument(name, "count must be at least 1, not " + std::to_string(count));
+    if (max_count && *max_count < count)
+        invalid_argument(name, "max_count " + std::to_string(*max_count) + " is below count " +
+                                   std::to_string(count));
     py::object dtype = numpy().attr("dtype")(dtype_like);
     const std::string tn = type_name.value_or("");
     const Schema schema = schema_of(dtype, tn);
@@ -360,6 +378,7 @@ Chunk create_chunk(Client& client, const std::string& name, const py::object& dt
     options.lifetime = lifetime_arg(lifetime);
     options.single_writer = single_writer;
     options.populate = populate;
+    options.max_count = max_count ? static_cast<std::uint64_t>(*max_count) : 0;
     AnyChunk chunk;
     {
         py::gil_scoped_release nogil;
@@ -502,6 +521,13 @@ waits; Ctrl-C interrupts it.)doc")
 Deletes the chunk (its owner or root). This mapping, and every view of it,
 stays valid; new opens of the name fail with FileNotFoundError.)doc")
         .def_property_readonly("deleted", &Chunk::deleted, "True once someone removed the chunk.")
+        .def("resize", &Chunk::resize, "count"_a, R"doc(
+Grows or shrinks a growable chunk (created with max_count) in place: no
+remap, so arrays and memoryviews made before stay valid (an array keeps the
+length it was made with; take chunk.array again for the new size). New
+elements read zero. Needs a writable mapping and the chunk's owner or root.
+Raises IndexError (mmm.OutOfRangeError) past max_size, mmm.NoSpaceError /
+mmm.QuotaExceededError with the chunk unchanged.)doc")
         .def("close", &Chunk::close, R"doc(
 Drops this object's hold on the mapping (idempotent); the memory is unmapped
 when no array or memoryview of it is left. Never deletes the chunk.)doc")
@@ -576,7 +602,8 @@ when no array or memoryview of it is left. Never deletes the chunk.)doc")
     py::class_<Client>(m, "Client", R"doc(
 A connection to mmmd, through which chunks are created, opened, listed and
 removed. The runtime directory is found as in C++: runtime_dir, else
-$MMM_RUNTIME_DIR, else $XDG_RUNTIME_DIR/mmm, else /tmp/mmm-<uid>. Raises
+$MMM_RUNTIME_DIR; else the per-user daemon's ($XDG_RUNTIME_DIR/mmm, else
+/tmp/mmm-<uid>), then the system-wide /run/mmm. Raises
 ConnectionError (mmm.DaemonUnavailableError) when mmmd is not running.
 One Client may be used from many threads; chunks keep working after the
 Client is gone.)doc")
@@ -596,7 +623,7 @@ Client is gone.)doc")
              "daemon_user"_a = py::none())
         .def("create", &create_chunk, "name"_a, "dtype"_a, "count"_a, py::kw_only(),
              "mode"_a = 0600, "lifetime"_a = "persistent", "single_writer"_a = false,
-             "type_name"_a = py::none(), "populate"_a = false, R"doc(
+             "type_name"_a = py::none(), "populate"_a = false, "max_count"_a = py::none(), R"doc(
 Creates chunk `name` of `count` zero-filled elements of `dtype` (scalar,
 structured, nested, subarray fields) and returns it mapped read-write. The
 dtype becomes the chunk's schema: a C++ open<T> succeeds when T's schema
@@ -604,7 +631,8 @@ equals it (and, if type_name is given, T's name is type_name).
 mode: Unix permission bits checked by mmmd (0o600). lifetime: 'persistent'
 (until removed) or 'session' (removed when this process's connection ends).
 single_writer: at most one writable mapping at a time. populate: pre-fault
-every page. Raises FileExistsError, ValueError (name, dtype, count),
+every page. max_count: a growable chunk, which resize() may take up to that
+many elements (None: count, a fixed size). Raises FileExistsError, ValueError (name, dtype, count),
 PermissionError, mmm.QuotaExceededError, mmm.NoSpaceError.)doc")
         .def("open", &open_chunk, "name"_a, "dtype"_a = py::none(), "readonly"_a = false,
              "wait"_a = py::none(), R"doc(
@@ -639,6 +667,19 @@ PermissionError, TypeError.)doc")
             "name"_a, R"doc(
 Deletes chunk `name` (its owner or root only). Mappings of it stay valid;
 new opens get FileNotFoundError.)doc")
+        .def(
+            "resize",
+            [](Client& c, const std::string& name, std::int64_t count) {
+                if (count < 1)
+                    invalid_argument(name,
+                                     "count must be at least 1, not " + std::to_string(count));
+                py::gil_scoped_release nogil;
+                return c.resize(name, static_cast<std::size_t>(count));
+            },
+            "name"_a, "count"_a, R"doc(
+Resizes growable chunk `name` to `count` elements (its owner or root only)
+and returns its ChunkInfo. Raises IndexError (mmm.OutOfRangeError) past its
+max_count, mmm.NoSpaceError / mmm.QuotaExceededError with the chunk unchanged.)doc")
         .def(
             "stats",
             [](Client& c) {

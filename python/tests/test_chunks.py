@@ -255,3 +255,35 @@ def test_open_waits_for_the_create(client, name):
     client.remove(name)
     with pytest.raises(mmm.TimeoutError):
         client.open(name, wait=0.05)
+
+
+def test_growable_chunk_resizes_in_place(client, name):
+    with client.create(name, "<u8", 4, max_count=1000) as c:
+        assert (c.size, c.max_size) == (4, 1000)
+        before = c.array
+        before[:] = [1, 2, 3, 4]
+        address = before.__array_interface__["data"][0]
+        with client.open(name, readonly=True) as r:
+            old_view = r.array
+            c.resize(500)
+            assert c.size == 500 and len(c.array) == 500
+            assert c.array.__array_interface__["data"][0] == address  # no remap
+            assert before.tolist() == [1, 2, 3, 4]   # an array made before stays valid
+            assert c.array[4:].sum() == 0            # new elements read zero
+            c.array[499] = 99
+            # The other mapping follows without reopening: a fresh array has the
+            # new length; the old one keeps its own.
+            assert r.size == 500 and len(r.array) == 500 and r.array[499] == 99
+            assert len(old_view) == 4
+            info = client.resize(name, 2)            # by name, from any process of the owner
+            assert (info.count, info.max_count) == (2, 1000)
+            assert r.size == 2 and r.array.tolist() == [1, 2]
+            with pytest.raises(mmm.OutOfRangeError) as e:
+                c.resize(1001)
+            assert isinstance(e.value, IndexError) and "1000" in str(e.value)
+            with pytest.raises(PermissionError):
+                r.resize(3)                          # a read-only mapping cannot
+            assert c.size == 2
+        with pytest.raises(ValueError):
+            client.create(name + "x", "<u8", 8, max_count=4)
+        c.remove()

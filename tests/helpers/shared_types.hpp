@@ -32,6 +32,12 @@ inline Triple triple_at(std::size_t i) {
     return Triple{i, i * i + 1, ~0ul - i};
 }
 
+// What a growable chunk's writer stores at element i (never 0, so a reader
+// tells it from a not yet written, zero-filled element).
+inline std::uint64_t growth_value(std::size_t i) {
+    return 0x9e3779b97f4a7c15ull ^ (static_cast<std::uint64_t>(i) * 7 + 1);
+}
+
 inline bool operator==(const Coordinate& a, const Coordinate& b) {
     return a.x == b.x && a.y == b.y;
 }

@@ -31,6 +31,15 @@
 //                               0), or "mapped" / "skip: ..." (exit 77: the
 //                               limit did not bite / could not be set)
 //   open-unmappable NAME MIB    the same, but opens NAME (bytes) writable
+//   follow-growth NAME ACK      open<const uint64_t> NAME (growable) and
+//                               open<uint64_t> ACK (2 elements); prints
+//                               "following", then reads every element up to
+//                               past size() with checked reads, over and over:
+//                               each value must be 0 or growth_value(i), each
+//                               read past the end out_of_range, span().data() never
+//                               moves; each new size() seen is written to
+//                               ACK[0]; stops when ACK[1] is 1 (or after 60 s),
+//                               printing "sizes N reads R beyond B"
 //
 // Exit codes: 0 ok, 1 a check failed / lost the race, 2 usage,
 // 64 + Errc on an mmm::Error (printed as "error <code>: <what>").
@@ -43,6 +52,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -192,6 +202,53 @@ int lease(mmm::Client& client, const std::string& name) {
     return 0;
 }
 
+int follow_growth(mmm::Client& client, const std::string& name, const std::string& ack_name) {
+    auto c = client.open<const std::uint64_t>(name);
+    auto ack = client.open<std::uint64_t>(ack_name);
+    const std::uint64_t* const base = c.span().data();
+    say("following");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::size_t last = 0, sizes = 0, reads = 0, beyond = 0;
+    while (ack.read(1) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            say("timed out after " + std::to_string(sizes) + " sizes");
+            return 1;
+        }
+        if (c.span().data() != base) {
+            say("span().data() moved");
+            return 1;
+        }
+        const std::size_t n = c.size();
+        if (n != last) {
+            last = n;
+            ++sizes;
+            ack.write(0, n);
+        }
+        // Past the end too: a concurrent shrink makes reads near it fail, and
+        // every read at or past max_size() must.
+        for (std::size_t i = 0; i < n + 4; ++i) {
+            try {
+                const std::uint64_t v = c.read(i);
+                ++reads;
+                if (v != 0 && v != mmm_test::growth_value(i)) {
+                    say("element " + std::to_string(i) + " holds " + std::to_string(v));
+                    return 1;
+                }
+                if (i >= c.max_size()) {
+                    say("read " + std::to_string(i) + " past max_size()");
+                    return 1;
+                }
+            } catch (const mmm::Error& e) {
+                if (e.code() != mmm::Errc::out_of_range) throw;
+                ++beyond;
+            }
+        }
+    }
+    say("sizes " + std::to_string(sizes) + " reads " + std::to_string(reads) + " beyond " +
+        std::to_string(beyond));
+    return 0;
+}
+
 int create_race(const std::string& name) {
     mmm::Client client;  // connect before the start signal: only the create races
     say("connected");
@@ -262,6 +319,7 @@ int run(const std::vector<std::string>& a) {
         return check_types(client, a[1], to_size(a[2].c_str()));
     if (cmd == "ro-write" && a.size() == 2) return ro_write(client, a[1]);
     if (cmd == "hold" && a.size() == 2) return hold(client, a[1]);
+    if (cmd == "follow-growth" && a.size() == 3) return follow_growth(client, a[1], a[2]);
     if (cmd == "lease" && a.size() == 2) return lease(client, a[1]);
     if (cmd == "create-unmappable" && a.size() == 3)
         return unmappable(client, a[1], to_size(a[2].c_str()), true);

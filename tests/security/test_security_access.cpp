@@ -161,6 +161,51 @@ TEST_F(SecurityAccess, DeletingAnotherUsersChunkIsDenied) {
     root().remove("roots");
 }
 
+// Resizing changes what every mapping sees and what the owner's quota pays
+// for: the owner and root may, a writer who is neither may not (SECURITY.md).
+TEST_F(SecurityAccess, OnlyTheOwnerOrRootMayResize) {
+    auto opts = options();
+    auto s = run_forked(
+        [&] {
+            mmm::Client(opts).create<int>("growing", 4,
+                                          {.mode = mmm::mode::all_read_write, .max_count = 1024});
+            return 0;
+        },
+        kNobody);
+    ASSERT_TRUE(s.ok()) << s.describe();
+    // Another user who may write every element may not resize.
+    s = run_forked(
+        [&] {
+            mmm::Client c(opts);
+            auto rw = c.open<int>("growing");
+            rw.write(0, 1);
+            rw.resize(8);
+            return 0;
+        },
+        kUser1000InNogroup);
+    EXPECT_TRUE(got(s, Errc::permission_denied)) << s.describe();
+    s = run_forked(
+        [&] {
+            mmm::Client(opts).resize("growing", 8);
+            return 0;
+        },
+        kUser1000InNogroup);
+    EXPECT_TRUE(got(s, Errc::permission_denied)) << s.describe();
+    EXPECT_EQ(root().info("growing").count, 4u);
+    // The owner may, from any of its processes; so may root.
+    s = run_forked(
+        [&] {
+            mmm::Client(opts).open<int>("growing").resize(16);
+            return 0;
+        },
+        kNobody);
+    EXPECT_TRUE(s.ok()) << s.describe();
+    EXPECT_EQ(root().info("growing").count, 16u);
+    EXPECT_EQ(root().resize("growing", 1024).count, 1024u);
+    EXPECT_EQ(root().open<const int>("growing").read(0), 1);
+    root().remove("growing");
+}
+
 TEST_F(SecurityAccess, OthersReadableChunkOpensReadOnlyButNotReadWrite) {
     auto mc = root().create<int>("public", 4, {.mode = mmm::mode::others_read});
     mc.write(2, 1234);

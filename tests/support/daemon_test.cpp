@@ -23,6 +23,7 @@ void DaemonTest::SetUp() {
     // A namespace is a hash: make sure nothing of an earlier crashed run is in the way.
     remove_segments_of(name_space_);
     daemon_ = std::make_unique<DaemonProcess>(dir_->path(), daemon_args());
+    daemon_->set_command_prefix(daemon_prefix());
     daemon_->start();
     client_.emplace(mmm::ClientOptions{.runtime_dir = dir_->path()});
 }

@@ -30,6 +30,9 @@ class DaemonTest : public ::testing::Test {
 
     // Extra mmmd arguments (quotas, ...) for fixtures that derive from this one.
     virtual std::vector<std::string> daemon_args() const { return {}; }
+    // A command mmmd runs under (DaemonProcess::set_command_prefix), for
+    // fixtures that give it a mount namespace of its own.
+    virtual std::vector<std::string> daemon_prefix() const { return {}; }
 
     const std::string& runtime_dir() const { return dir_->path(); }
     const std::string& name_space() const { return name_space_; }
