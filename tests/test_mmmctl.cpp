@@ -206,6 +206,52 @@ TEST_F(MmmctlTest, DumpOfAnAggregateShowsItsFields) {
     EXPECT_NE(text.out.find("[0] {f0: 3, f1: 9}"), std::string::npos) << text.out;
 }
 
+// A described struct (nested record, array, enum, char, bool, padding) in
+// every output, value by value; and the CSV of a scalar and of an aggregate.
+TEST_F(MmmctlTest, DumpOfADescribedStructShowsEveryFieldInEveryFormat) {
+    auto chunk = client().create<mmm_test::Reading>("readings", 3);
+    for (std::size_t i = 1; i < 3; ++i) chunk.write(i, mmm_test::reading_at(i));
+
+    auto text = ctl({"dump", "readings", "--offset", "1"});
+    ASSERT_EQ(text.status.code, 0) << show(text);
+    EXPECT_EQ(text.out,
+              "readings: 3 x mmm_test::Reading (32 bytes each), elements 1..2\n"
+              "[1] {id: 1001, kind: 1, at: {x: 0.5, y: -1.25}, tags: [1, -1, 7], unit: 98 'b', "
+              "ok: false, value: 1.125}\n"
+              "[2] {id: 1002, kind: 2, at: {x: 1, y: -2.5}, tags: [2, -2, 7], unit: 99 'c', "
+              "ok: true, value: 2.125}\n");
+
+    Json j = parse(ctl({"dump", "readings", "--json"}));
+    ASSERT_EQ(j["elements"].size(), 3u);
+    EXPECT_EQ(j["schema"],
+              "{id: uint32, kind: uint8, at: {x: float32, y: float32}, tags: "
+              "int16[3], unit: char, ok: bool, value: float64}");
+    EXPECT_EQ(j["elements"][0]["value"],
+              Json::parse(R"({"id": 0, "kind": 0, "at": {"x": 0.0, "y": 0.0}, "tags": [0, 0, 0],
+                              "unit": 0, "ok": false, "value": 0.0})"));
+    EXPECT_EQ(j["elements"][2]["value"],
+              Json::parse(R"({"id": 1002, "kind": 2, "at": {"x": 1.0, "y": -2.5},
+                              "tags": [2, -2, 7], "unit": 99, "ok": true, "value": 2.125})"));
+
+    auto csv = ctl({"dump", "readings", "--format", "csv"});
+    ASSERT_EQ(csv.status.code, 0) << show(csv);
+    EXPECT_EQ(csv.out,
+              "index,id,kind,at.x,at.y,tags[0],tags[1],tags[2],unit,ok,value,consistent\n"
+              "0,0,0,0,0,0,0,0,0,0,0,true\n"
+              "1,1001,1,0.5,-1.25,1,-1,7,98,0,1.125,true\n"
+              "2,1002,2,1,-2.5,2,-2,7,99,1,2.125,true\n");
+
+    auto ints = client().create<std::int32_t>("ints", 2);
+    ints.write(1, -7);
+    EXPECT_EQ(ctl({"dump", "ints", "--format", "csv"}).out,
+              "index,value,consistent\n0,0,true\n1,-7,true\n");
+    auto coords = client().create<Coordinate>("pairs", 1);
+    coords.write(0, Coordinate{3, -9});
+    EXPECT_EQ(ctl({"dump", "pairs", "--format", "csv"}).out,
+              "index,f0,f1,consistent\n0,3,-9,true\n");
+    EXPECT_EQ(ctl({"dump", "pairs", "--format", "csv", "--raw"}).status.code, 2);
+}
+
 TEST_F(MmmctlTest, DumpRangeAndDefaultCap) {
     auto chunk = client().create<std::uint8_t>("bytes", 100);
     for (std::size_t i = 0; i < 100; ++i) chunk.write(i, static_cast<std::uint8_t>(i));

@@ -4,9 +4,13 @@
 //
 //   read-coords NAME            prints "size N", then "i x y" per element
 //   write-coord NAME I X Y      writes element I
-//   create-types PREFIX N       creates PREFIX.coord/.sample/.triple filled
-//                               with coordinate_at/sample_at/triple_at
-//   check-types PREFIX N        opens those three and checks every element
+//   create-types PREFIX N       creates PREFIX.coord/.sample/.triple/.reading
+//                               filled with coordinate_at/.../reading_at
+//   check-types PREFIX N        opens those four and checks every element
+//   create-reading-v2 NAME      creates NAME of 2 ReadingV2 (the other version
+//                               of Reading, same type name), prints "created"
+//   open-reading NAME           open<const Reading>: prints "opened", or
+//                               "error <code>: <what>" (exit 64 + code)
 //   type-names                  prints mmm::type_name of each shared type
 //   ro-write NAME               open<const Coordinate>, prints "mapped", then
 //                               writes through const_cast (must SIGSEGV)
@@ -108,10 +112,12 @@ int create_types(mmm::Client& client, const std::string& prefix, std::size_t n) 
     auto coords = client.create<Coordinate>(prefix + ".coord", n);
     auto samples = client.create<Sample>(prefix + ".sample", n);
     auto triples = client.create<Triple>(prefix + ".triple", n);
+    auto readings = client.create<mmm_test::Reading>(prefix + ".reading", n);
     for (std::size_t i = 0; i < n; ++i) {
         coords.write(i, mmm_test::coordinate_at(i));
         samples.write(i, mmm_test::sample_at(i));
         triples.write(i, mmm_test::triple_at(i));
+        readings.write(i, mmm_test::reading_at(i));
     }
     say("created");
     return 0;
@@ -121,8 +127,9 @@ int check_types(mmm::Client& client, const std::string& prefix, std::size_t n) {
     auto coords = client.open<const Coordinate>(prefix + ".coord");
     auto samples = client.open<const Sample>(prefix + ".sample");
     auto triples = client.open<const Triple>(prefix + ".triple");
+    auto readings = client.open<const mmm_test::Reading>(prefix + ".reading");
     int bad = 0;
-    if (coords.size() != n || samples.size() != n || triples.size() != n) {
+    if (coords.size() != n || samples.size() != n || triples.size() != n || readings.size() != n) {
         say("bad sizes");
         return 1;
     }
@@ -130,15 +137,30 @@ int check_types(mmm::Client& client, const std::string& prefix, std::size_t n) {
         if (!(coords.read(i) == mmm_test::coordinate_at(i))) ++bad;
         if (!(samples.read(i) == mmm_test::sample_at(i))) ++bad;
         if (triples.read(i) != mmm_test::triple_at(i)) ++bad;
+        if (!(readings.read(i) == mmm_test::reading_at(i))) ++bad;
     }
     say("mismatches " + std::to_string(bad));
     return bad == 0 ? 0 : 1;
+}
+
+int create_reading_v2(mmm::Client& client, const std::string& name) {
+    auto c = client.create<mmm_test::ReadingV2>(name, 2);
+    c.write(1, mmm_test::ReadingV2{7, mmm_test::Quality::good, {1, 2}, {1, 2, 3}, 'k', true, 2.5f});
+    say("created");
+    return 0;
+}
+
+int open_reading(mmm::Client& client, const std::string& name) {
+    auto c = client.open<const mmm_test::Reading>(name);
+    say("opened");
+    return 0;
 }
 
 int type_names() {
     say("Coordinate " + mmm::type_name<Coordinate>());
     say("Sample " + mmm::type_name<Sample>());
     say("Triple " + mmm::type_name<Triple>());
+    say("Reading " + mmm::type_name<mmm_test::Reading>());
     return 0;
 }
 
@@ -319,6 +341,8 @@ int run(const std::vector<std::string>& a) {
         return check_types(client, a[1], to_size(a[2].c_str()));
     if (cmd == "ro-write" && a.size() == 2) return ro_write(client, a[1]);
     if (cmd == "hold" && a.size() == 2) return hold(client, a[1]);
+    if (cmd == "create-reading-v2" && a.size() == 2) return create_reading_v2(client, a[1]);
+    if (cmd == "open-reading" && a.size() == 2) return open_reading(client, a[1]);
     if (cmd == "follow-growth" && a.size() == 3) return follow_growth(client, a[1], a[2]);
     if (cmd == "lease" && a.size() == 2) return lease(client, a[1]);
     if (cmd == "create-unmappable" && a.size() == 3)

@@ -24,6 +24,7 @@
 #include <array>
 #include <atomic>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -410,6 +411,14 @@ TEST(HardeningDelete, ADeleteThatCannotUnlinkSaysSoAndKeepsTheChunk) {
 
 // --- 8. clients that never read their replies ---------------------------------------
 
+// ASan holds freed memory in a quarantine instead of reusing it, so mmmd's RSS
+// there says nothing about how much it buffers.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRssTracksTheHeap = false;
+#else
+constexpr bool kRssTracksTheHeap = true;
+#endif
+
 TEST_F(HardeningTest, ClientsThatNeverReadHoldBoundedMemory) {
     for (int i = 0; i < 300; ++i)
         (void)client().create<std::uint64_t>("many-chunks-with-long-names-" + std::to_string(i), 1);
@@ -435,11 +444,18 @@ TEST_F(HardeningTest, ClientsThatNeverReadHoldBoundedMemory) {
         peak = std::max(peak, status_kb(mmmd, "VmRSS"));
         std::this_thread::sleep_for(1ms);  // sampling interval, bounded
     }
-    EXPECT_LT(peak, baseline + 64 * 1024) << "kB: baseline " << baseline << ", peak " << peak;
+    if (!kRssTracksTheHeap)
+        std::cout << "[   NOTE   ] RSS bounds not checked under ASan: its quarantine keeps up to "
+                     "256 MB of freed replies resident; the unsanitized stage checks them\n";
+    if (kRssTracksTheHeap) {
+        EXPECT_LT(peak, baseline + 64 * 1024) << "kB: baseline " << baseline << ", peak " << peak;
+    }
     greedy.clear();
     EXPECT_TRUE(eventually([&] { return new_client().stats().connections <= 2; }, 5s));
-    EXPECT_LT(status_kb(mmmd, "VmRSS"), baseline + 32 * 1024)
-        << "kB: baseline " << baseline << ", after " << status_kb(mmmd, "VmRSS");
+    if (kRssTracksTheHeap) {
+        EXPECT_LT(status_kb(mmmd, "VmRSS"), baseline + 32 * 1024)
+            << "kB: baseline " << baseline << ", after " << status_kb(mmmd, "VmRSS");
+    }
 }
 
 // --- 9. mmmd at its open-file limit -----------------------------------------------
