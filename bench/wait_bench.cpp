@@ -11,9 +11,6 @@
 //                and the same CPU placement (the verdict uses this one)
 #include "support/bench_support.hpp"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -39,9 +36,7 @@ constexpr auto kStall = 10s;  // a peer this late is broken, not slow
 
 // FUTEX_WAIT with a timeout, as libmmm passes one (the kernel arms a timer).
 void futex_wait_for(std::atomic<std::uint32_t>* word, std::uint32_t expected) {
-    timespec ts{1, 0};
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT, expected, &ts, nullptr,
-              0);
+    mmm_bench::futex_wait(word, expected, 1s);
 }
 
 // Waits until *word != seen, spinning; throws when the peer stalls.
@@ -123,18 +118,18 @@ void BM_PingPong_futex_raw(benchmark::State& state) {
                 seen = futex_until_changed(sh->word, seen);
                 if (sh->stop.load(std::memory_order_acquire)) return 0;
                 sh->word.store(++seen, std::memory_order_release);
-                mmm_bench::futex_wake(&sh->word);
+                mmm_bench::futex_wake_all(&sh->word);
             }
         });
         std::uint32_t v = 0;
         run_rounds(state, [&] {
             sh->word.store(++v, std::memory_order_release);
-            mmm_bench::futex_wake(&sh->word);
+            mmm_bench::futex_wake_all(&sh->word);
             v = futex_until_changed(sh->word, v);
         });
         sh->stop.store(1, std::memory_order_release);
         sh->word.store(++v, std::memory_order_release);
-        mmm_bench::futex_wake(&sh->word);
+        mmm_bench::futex_wake_all(&sh->word);
         check_child(state, child);
     });
 }
@@ -169,7 +164,7 @@ void ping_pong(benchmark::State& state, std::chrono::nanoseconds spin, bool with
                     word_seen = futex_until_changed(sh->word, word_seen);
                     if (sh->stop.load(std::memory_order_acquire)) return 0;
                     sh->word.store(++word_seen, std::memory_order_release);
-                    mmm_bench::futex_wake(&sh->word);
+                    mmm_bench::futex_wake_all(&sh->word);
                 } else {
                     auto v = peer.wait_for_change(chunk_seen, kStall, spin);
                     if (!v) throw std::runtime_error("wait_for_change timed out in the child");
@@ -190,7 +185,7 @@ void ping_pong(benchmark::State& state, std::chrono::nanoseconds spin, bool with
             const bool use_raw = with_raw && raw_turn(i);
             if (use_raw) {
                 sh->word.store(++word, std::memory_order_release);
-                mmm_bench::futex_wake(&sh->word);
+                mmm_bench::futex_wake_all(&sh->word);
                 word = futex_until_changed(sh->word, word);
             } else {
                 mc.write(0, i);
@@ -207,7 +202,7 @@ void ping_pong(benchmark::State& state, std::chrono::nanoseconds spin, bool with
         sh->stop.store(1, std::memory_order_release);
         if (with_raw && raw_turn(i)) {
             sh->word.store(++word, std::memory_order_release);
-            mmm_bench::futex_wake(&sh->word);
+            mmm_bench::futex_wake_all(&sh->word);
         } else {
             mc.write(0, i);
         }

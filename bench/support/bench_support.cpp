@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -13,7 +12,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -257,15 +255,6 @@ SharedPage::SharedPage(std::size_t bytes) : bytes_(bytes) {
 }
 SharedPage::~SharedPage() {
     ::munmap(base_, bytes_);
-}
-
-void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected) {
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT, expected, nullptr,
-              nullptr, 0);
-}
-void futex_wake(std::atomic<std::uint32_t>* word) {
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE, INT_MAX, nullptr,
-              nullptr, 0);
 }
 
 std::string raw_segment_name(const std::string& tag) {

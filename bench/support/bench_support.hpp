@@ -6,6 +6,9 @@
 // run created (mmm.<namespace>.* and the raw baselines' mmmbench-* names).
 #pragma once
 
+#include "cpu_relax.hpp"
+#include "futex.hpp"
+
 #include <benchmark/benchmark.h>
 #include <mmm/mmm.hpp>
 
@@ -93,16 +96,11 @@ class SharedPage {
     std::size_t bytes_;
 };
 
-// Raw futex on a word of a shared mapping (not FUTEX_PRIVATE).
-void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected);
-void futex_wake(std::atomic<std::uint32_t>* word);
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
+// The library's own futex calls and spin pause, so the baselines pay exactly
+// what libmmm pays.
+using mmm::detail::cpu_relax;
+using mmm::detail::futex_wait;
+using mmm::detail::futex_wake_all;
 
 // A raw baseline segment name ("/mmmbench-<pid>-<tag>"), unlinked at exit
 // if still present.
