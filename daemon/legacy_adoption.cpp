@@ -12,11 +12,11 @@
 #include <mmm/detail/text.hpp>
 #include "chunk_layout.hpp"
 #include "element_type.hpp"
-#include "fault_guard.hpp"
 #include "fnv1a.hpp"
 #include "futex.hpp"
 #include "names.hpp"
 #include "posix_io.hpp"
+#include "segment_marks.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -104,14 +104,7 @@ std::string problem_v2(const HeaderV2& h, const std::string& name, std::uint64_t
 void mark_deleted_v2(int fd) {
     void* page = ::mmap(nullptr, detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (page == MAP_FAILED) return;
-    auto* base = static_cast<unsigned char*>(page);
-    auto* state = reinterpret_cast<std::atomic<std::uint32_t>*>(base + kStateOffsetV2);
-    auto* version = reinterpret_cast<std::atomic<std::uint32_t>*>(base + kVersionOffsetV2);
-    guarded(page, detail::kPageSize, [&] {
-        state->store(static_cast<std::uint32_t>(ChunkState::deleted), std::memory_order_release);
-        version->fetch_add(1, std::memory_order_seq_cst);
-        detail::futex_wake_all(version);
-    });
+    (void)mmmd::mark_deleted_v2(page, kStateOffsetV2, kVersionOffsetV2);
     ::munmap(page, detail::kPageSize);
 }
 

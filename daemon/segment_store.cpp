@@ -2,8 +2,8 @@
 
 #include <mmm/detail/text.hpp>
 #include "crash_point.hpp"
-#include "fault_guard.hpp"
 #include "names.hpp"
+#include "segment_marks.hpp"
 
 #include <mmm/detail/seqlock.hpp>
 #include <mmm/error.hpp>
@@ -222,20 +222,11 @@ bool SegmentStore::remove(const std::string& chunk, bool huge, std::optional<Seg
     // A file that is not the chunk's (replaced, or a leftover) is not ours to write.
     if (fd && st && st->regular() && expect && id_of(*st) == *expect &&
         st->size >= detail::kStripesOffset) {
-        // The version bump must be an atomic read-modify-write on the shared
-        // word: every kind of waiter sees the removal because version changes
-        // (seqlock.hpp bump_version), the futex wake only shortens a sleep.
         void* page =
             ::mmap(nullptr, detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
         if (page != MAP_FAILED) {
-            auto* sync = reinterpret_cast<detail::ChunkSync*>(static_cast<unsigned char*>(page) +
-                                                              detail::kSyncOffset);
-            const bool marked = guarded(page, detail::kPageSize, [&] {
-                sync->state.store(static_cast<std::uint32_t>(mmm::ChunkState::deleted),
-                                  std::memory_order_release);
-                detail::bump_version(sync);
-            });
-            if (!marked) spdlog::warn("'{}': its segment was cut short; not marked deleted", chunk);
+            if (!mark_deleted(page))
+                spdlog::warn("'{}': its segment was cut short; not marked deleted", chunk);
             ::munmap(page, detail::kPageSize);
         }
     }
@@ -270,12 +261,7 @@ void SegmentStore::remove_directories_if_empty() noexcept {
 bool SegmentStore::publish_count(int fd, std::uint64_t count) const {
     void* page = ::mmap(nullptr, detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (page == MAP_FAILED) return false;
-    auto* sync = reinterpret_cast<detail::ChunkSync*>(static_cast<unsigned char*>(page) +
-                                                      detail::kSyncOffset);
-    const bool done = guarded(page, detail::kPageSize, [&] {
-        sync->count.store(count, std::memory_order_release);
-        detail::bump_version(sync);
-    });
+    const bool done = mmmd::publish_count(page, count);
     ::munmap(page, detail::kPageSize);
     return done;
 }
