@@ -1,5 +1,7 @@
 #include "bench_support.hpp"
 
+#include "shm_segments.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,10 +24,6 @@
 #include <stdexcept>
 #include <thread>
 
-#ifndef MMM_BENCH_MMMD
-#error "MMM_BENCH_MMMD (path of the mmmd binary) must be defined by the build"
-#endif
-
 namespace mmm_bench {
 namespace {
 
@@ -35,10 +33,6 @@ std::vector<std::function<void()>> g_teardown;
 std::optional<mmm::Client> g_client;
 pid_t g_client_pid = 0;
 Daemon g_daemon;
-
-void sleep_ms(int ms) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
 
 pid_t run_pid() {
     return g_run_pid != 0 ? g_run_pid : ::getpid();
@@ -108,66 +102,36 @@ mmm::ClientOptions Daemon::client_options() const {
 }
 
 void Daemon::start() {
-    if (pid_ > 0) return;
+    if (running()) return;
     if (dir_.empty()) {
         char tmpl[] = "/tmp/mmm-bench-XXXXXX";
         if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
         dir_ = tmpl;
     }
-    std::fflush(nullptr);
-    const pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (::getppid() != parent) ::_exit(126);
-        std::vector<const char*> argv = {MMM_BENCH_MMMD, "--foreground", "--runtime-dir",
-                                         dir_.c_str(),   "--log-level",  "warn"};
-        if (no_poll()) argv.insert(argv.end(), {"--busy-poll-us", "0"});
-        argv.push_back(nullptr);
-        ::execv(MMM_BENCH_MMMD, const_cast<char* const*>(argv.data()));
-        std::fprintf(stderr, "exec %s: %s\n", MMM_BENCH_MMMD, std::strerror(errno));
-        ::_exit(127);
-    }
-    pid_ = pid;
-    // Wait for the socket to answer, with a deadline (re-adoption of many
-    // segments may delay it).
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
-    for (;;) {
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
-            throw std::runtime_error("mmmd exited during startup (status " +
-                                     std::to_string(status) + ")");
-        }
-        try {
-            mmm::Client c(client_options());
-            if (name_space_.empty()) name_space_ = c.stats().name_space;
-            return;
-        } catch (const mmm::Error& e) {
-            if (e.code() != mmm::Errc::daemon_unavailable) throw;
-        }
-        if (Clock::now() > deadline) {
-            stop();
-            throw std::runtime_error("mmmd did not open its socket within 60 s");
-        }
-        sleep_ms(1);
-    }
+    std::vector<std::string> args;
+    if (no_poll()) args = {"--busy-poll-us", "0"};
+    process_.emplace(dir_, std::move(args));
+    // Re-adopting many segments may delay the socket.
+    process_->start(std::chrono::seconds(60));
+    name_space_ = process_->name_space();
 }
 
 void Daemon::stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    if (reap(pid_, 20.0) != 0) std::fprintf(stderr, "mmm-bench: mmmd did not exit cleanly\n");
-    pid_ = -1;
+    if (!process_) return;
+    const auto status = process_->stop(std::chrono::seconds(20));
+    if (status && !status->ok())
+        std::fprintf(stderr, "mmm-bench: mmmd did not exit cleanly: %s\n",
+                     status->describe().c_str());
+    process_.reset();
 }
 
 void Daemon::shutdown() {
     stop();
     if (!name_space_.empty()) {
-        int left = unlink_segments("mmm." + name_space_ + ".");
-        if (left > 0)
-            std::fprintf(stderr, "mmm-bench: unlinked %d segment(s) left after the run\n", left);
+        const auto left = mmm::test::remove_segments_of(name_space_);
+        if (!left.empty())
+            std::fprintf(stderr, "mmm-bench: removed %zu segment(s) left after the run\n",
+                         left.size());
     }
     if (!dir_.empty()) {
         std::error_code ec;
@@ -176,11 +140,19 @@ void Daemon::shutdown() {
     }
 }
 
+pid_t Daemon::pid() const {
+    return running() ? process_->pid() : -1;
+}
+
+bool Daemon::running() const {
+    return process_ && process_->running();
+}
+
 std::uint64_t Daemon::rss_bytes() const {
-    return pid_ > 0 ? status_field(pid_, "VmRSS") : 0;
+    return running() ? status_field(pid(), "VmRSS") : 0;
 }
 std::uint64_t Daemon::hwm_bytes() const {
-    return pid_ > 0 ? status_field(pid_, "VmHWM") : 0;
+    return running() ? status_field(pid(), "VmHWM") : 0;
 }
 
 Daemon& daemon() {

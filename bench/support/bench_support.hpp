@@ -7,6 +7,7 @@
 #pragma once
 
 #include "cpu_relax.hpp"
+#include "daemon_process.hpp"
 #include "futex.hpp"
 
 #include <benchmark/benchmark.h>
@@ -19,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +43,8 @@ inline double seconds_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
-// A private mmmd: --foreground --runtime-dir <mkdtemp> --log-level warn.
+// A private mmmd (tests/support's DaemonProcess, the tests' launcher) on a
+// runtime directory of its own (mkdtemp).
 class Daemon {
   public:
     // Starts it if not running; throws std::runtime_error when it does not come up.
@@ -51,8 +54,8 @@ class Daemon {
     void stop();
     // stop(), then unlink leftover segments of its namespace and the directory.
     void shutdown();
-    bool running() const { return pid_ > 0; }
-    pid_t pid() const { return pid_; }
+    bool running() const;
+    pid_t pid() const;
     const std::string& runtime_dir() const { return dir_; }
     const std::string& name_space() const { return name_space_; }
     mmm::ClientOptions client_options() const;
@@ -63,7 +66,7 @@ class Daemon {
   private:
     std::string dir_;
     std::string name_space_;
-    pid_t pid_ = -1;
+    std::optional<mmm::test::DaemonProcess> process_;
 };
 
 // The process-wide daemon, started on first use.

@@ -1,7 +1,6 @@
 #include "daemon_process.hpp"
 
 #include "names.hpp"
-#include "test_paths.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -12,7 +11,15 @@
 #include <stdexcept>
 #include <thread>
 
+#ifndef MMM_DAEMON_PATH
+#error "MMM_DAEMON_PATH must be defined by tests/support/CMakeLists.txt"
+#endif
+
 namespace mmm::test {
+
+std::string daemon_path() {
+    return MMM_DAEMON_PATH;
+}
 
 bool can_connect(const std::string& path) {
     sockaddr_un addr{};

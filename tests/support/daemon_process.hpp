@@ -58,6 +58,9 @@ class DaemonProcess {
     std::optional<ChildProcess> child_;
 };
 
+// The mmmd built with this tree (a path baked in by tests/support/CMakeLists.txt).
+std::string daemon_path();
+
 // True when something accepts a connection on the Unix socket at `path`.
 bool can_connect(const std::string& path);
 

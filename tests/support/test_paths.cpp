@@ -1,8 +1,5 @@
 #include "test_paths.hpp"
 
-#ifndef MMM_DAEMON_PATH
-#error "MMM_DAEMON_PATH must be defined by tests/CMakeLists.txt"
-#endif
 #ifndef MMM_CTL_PATH
 #error "MMM_CTL_PATH must be defined by tests/CMakeLists.txt"
 #endif
@@ -18,9 +15,6 @@
 
 namespace mmm::test {
 
-std::string daemon_path() {
-    return MMM_DAEMON_PATH;
-}
 std::string mmmctl_path() {
     return MMM_CTL_PATH;
 }

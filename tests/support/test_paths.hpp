@@ -2,12 +2,12 @@
 // tests/CMakeLists.txt (generator expressions), so a test never searches PATH.
 #pragma once
 
+#include "daemon_process.hpp"  // daemon_path(): the mmmd built with this tree
+
 #include <string>
 
 namespace mmm::test {
 
-// The mmmd built with this tree.
-std::string daemon_path();
 // The mmmctl built with this tree.
 std::string mmmctl_path();
 // A helper program built from tests/helpers/ with the project's compiler (g++).
