@@ -144,37 +144,19 @@ std::uint64_t Registry::live_bytes(const Entry& e) const {
 
 mmm::ChunkInfo Registry::info_of(const std::string& name, const Entry& e) const {
     mmm::ChunkInfo info;
-    info.name = name;
-    info.state = e.state;
-    info.problem = e.problem;
-    info.segment = store_.path_of(name, e.huge_pages);
     if (e.recorded) {
-        info.kind = e.kind;
-        info.type_name = e.type->name;
-        info.type_fingerprint = detail::fingerprint(*e.type);
-        info.element_size = e.type->size;
-        info.element_align = e.type->align;
-        info.schema = e.type->schema;
-        info.count = e.count;
-        info.max_count = e.max_count;
-        info.bytes = e.count * e.type->size;
+        // What the record says, as a client reading it from the header would see it.
+        info = detail::info_of(record_of(name, e));
         info.segment_bytes = geometry_of(e).segment_bytes;
-        info.huge_pages = e.huge_pages;
-        info.mode = e.mode;
-        info.owner_uid = static_cast<uid_t>(e.owner_uid);
-        info.owner_gid = static_cast<gid_t>(e.owner_gid);
-        info.creator_pid = static_cast<pid_t>(e.creator_pid);
-        info.lifetime = e.lifetime;
-        info.single_writer = e.single_writer;
-        info.created = std::chrono::system_clock::time_point(
-            std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                std::chrono::nanoseconds(e.created_ns)));
-        info.generation = e.generation;
     } else {
         // A segment without a record: nothing is known of it but the file.
+        info.name = name;
+        info.state = e.state;
+        info.problem = e.problem;
         info.owner_uid = daemon_uid_;
         info.mode = 0600;
     }
+    info.segment = store_.path_of(name, e.huge_pages);
     info.writer_pid = static_cast<pid_t>(e.lease_pid);
     for (const Attached& a : e.attached) info.attachments.push_back(a.who);
     return info;
