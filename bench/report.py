@@ -218,6 +218,21 @@ limit_row("registry 100k: Client::list()", metric(big, "list_ms"), "ms", 1000)
 limit_row("registry 100k: mmmctl list --json", metric(big, "mmmctl_list_ms"), "ms", 1000)
 limit_row("registry 100k: mmmd restart until list() has all", metric(big, "restart_ms"), "ms", 5000)
 limit_row("registry 100k: mmmd RSS (VmRSS)", metric(big, "rss_MB"), "MB", 200)
+# The million-chunk rows of issue #20: only a `scripts/bench.sh --scale` run has them.
+huge = "BM_Registry/chunks:1000000"
+if find(huge):
+    limit_row("registry 1M: Client::list()", metric(huge, "list_ms"), "ms", 1000)
+    limit_row("registry 1M: mmmctl list --json", metric(huge, "mmmctl_list_ms"), "ms", 2000)
+    limit_row("registry 1M: mmmd restart until list() has all", metric(huge, "restart_ms"), "ms",
+              5000)
+    limit_row("registry 1M: mmmd RSS (VmRSS)", metric(huge, "rss_MB"), "MB", 400)
+    # Mean create while the registry grows 100k -> 1M, against 0 -> 1k (time per
+    # create, so the ratio is small-registry time over large-registry time).
+    small = metric("BM_Registry/chunks:1000", "create_us")
+    large = metric(huge, "create_us")
+    ratio_row("create at 100k-1M chunks vs at 0-1k (1/time per create)",
+              1 / large if large else None, 1 / small if small else None, ">=", 0.8,
+              f"{fmt(large)} vs {fmt(small)} us per create")
 
 # --- details ---------------------------------------------------------------------
 details = []

@@ -6,10 +6,12 @@
 # then bench/python_bench.py (issue #17) writes its own section, when the
 # Python package was built.
 #
-# Usage: scripts/bench.sh [--no-build] [--quick]
+# Usage: scripts/bench.sh [--no-build] [--quick] [--scale]
 #   --no-build  reuse build-bench/ as it is
 #   --quick     tiny sizes and minimal times (MMM_BENCH_QUICK=1): a smoke run;
 #               writes build-bench/bench-results/BENCHMARKS.quick.md instead
+#   --scale     the registry benchmark goes on to 1,000,000 chunks
+#               (MMM_BENCH_SCALE=1; about 8 GB of /dev/shm, minutes)
 #
 # Each binary starts its own mmmd on a fresh runtime directory, stops it by pid
 # and removes every segment it created. The hand-written findings below the
@@ -26,7 +28,8 @@ for arg in "$@"; do
   case "$arg" in
     --no-build) do_build=0 ;;
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --scale) export MMM_BENCH_SCALE=1 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
