@@ -88,8 +88,9 @@ std::variant<Invocation, int> parse_command_line(int argc, char** argv) {
     top->add_option("--sort", sort, "Row order: name, rate or bytes (largest first)")
         ->check(CLI::IsMember({"name", "rate", "bytes"}));
     top->add_option("--filter", inv.filter, "Only chunks whose name matches this glob (fnmatch)");
-    CLI::App* metrics = add_command(app, inv, "metrics",
-                                    "Print the daemon's and each chunk's figures for Prometheus");
+    // No --json of its own: the text format is its only output.
+    CLI::App* metrics = app.add_subcommand(
+        "metrics", "Print the daemon's and each chunk's figures in the Prometheus text format");
     metrics->add_option("--output", inv.output,
                         "Write to this file atomically (temporary file, then rename), as "
                         "node_exporter's textfile collector wants");
