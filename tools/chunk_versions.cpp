@@ -20,9 +20,9 @@ std::optional<std::uint32_t> ChunkVersions::read(const mmm::ChunkInfo& info) {
     mmm::AnyChunk chunk;
     try {
         chunk = client_.open_any(info.name, mmm::Access::read_only);
-    } catch (const mmm::Error&) {
+    } catch (const mmm::Error& e) {
         // Not ours to map; a limit is worth retrying next time, the rest is not.
-        if (keep_ && kept_.size() < kMaxKept)
+        if (keep_ && kept_.size() < kMaxKept && e.code() != mmm::Errc::limit_exceeded)
             kept_.emplace(info.name, Entry{info.generation, mmm::AnyChunk()});
         return std::nullopt;
     }

@@ -2,6 +2,7 @@
 #include "commands.hpp"
 #include "prometheus_text.hpp"
 
+#include <mmm/detail/text.hpp>
 #include <mmm/error.hpp>
 
 #include <fcntl.h>
@@ -64,6 +65,12 @@ void write_atomically(const std::string& path, const std::string& text) {
     }
 }
 
+// The name as a label value: printable ASCII (a quarantined segment found in
+// /dev/shm may be named with any bytes; the format wants UTF-8).
+std::string label_of(const mmm::ChunkInfo& c) {
+    return mmm::detail::printable(c.name);
+}
+
 std::string metrics_text(mmm::Client& client) {
     const mmm::Stats s = client.stats();
     const auto chunks = client.list();
@@ -90,7 +97,7 @@ std::string metrics_text(mmm::Client& client) {
     // samples together).
     auto per_chunk = [&](const char* name, const char* type, const char* help, auto value_of) {
         p.family(name, type, help);
-        for (const auto& c : chunks) value_of(c, L{{"name", c.name}});
+        for (const auto& c : chunks) value_of(c, L{{"name", label_of(c)}});
     };
     auto plain = [&](const char* name, const char* help, auto field) {
         per_chunk(name, "gauge", help, [&](const mmm::ChunkInfo& c, const L& l) {
@@ -130,7 +137,7 @@ std::string metrics_text(mmm::Client& client) {
              "chunks have it.");
     for (const auto& c : chunks)
         if (c.single_writer)
-            p.sample("mmm_chunk_writer_pid", L{{"name", c.name}},
+            p.sample("mmm_chunk_writer_pid", L{{"name", label_of(c)}},
                      static_cast<std::uint64_t>(c.writer_pid));
     // The version is in the segment, not in what mmmd reports: each chunk is
     // mapped read-only for a moment. It wraps at 2^32, which rate() takes for a reset.
@@ -140,7 +147,7 @@ std::string metrics_text(mmm::Client& client) {
     ChunkVersions versions(client, false);
     for (const auto& c : chunks)
         if (auto v = versions.read(c))
-            p.sample("mmm_chunk_version_total", L{{"name", c.name}}, std::uint64_t{*v});
+            p.sample("mmm_chunk_version_total", L{{"name", label_of(c)}}, std::uint64_t{*v});
     return p.text();
 }
 
