@@ -101,12 +101,13 @@ TEST_F(MmmctlLiveTest, TopPipedAppendsATickOfLinesWithTheChangeRate) {
     RunResult r;
     {
         BusyWriter writer(busy);
-        r = ctl({"top", "--iterations", "2", "--interval", "0.3"});
+        r = ctl({"top", "--iterations", "2", "--interval", "0.3", "--sort", "rate"});
     }
     ASSERT_EQ(r.status.code, 0) << show(r);
     EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << "no escape sequences when piped";
     int headers = 0;
     int titles = 0;
+    std::vector<std::string> order;  // chunk rows as printed
     std::vector<double> busy_rates;
     std::vector<double> idle_rates;
     for (const auto& line : lines_of(r.out)) {
@@ -122,11 +123,13 @@ TEST_F(MmmctlLiveTest, TopPipedAppendsATickOfLinesWithTheChangeRate) {
         } else if (!w.empty() && w[0] == "busy") {
             ASSERT_GE(w.size(), 8u) << line;
             busy_rates.push_back(std::stod(w[1]));
+            order.push_back(w[0]);
             EXPECT_EQ(w[6], "16") << line;  // bytes
             EXPECT_EQ(w[7], "ready") << line;
         } else if (!w.empty() && w[0] == "idle") {
             ASSERT_GE(w.size(), 8u) << line;
             idle_rates.push_back(std::stod(w[1]));
+            order.push_back(w[0]);
             EXPECT_EQ(w[6], "4000") << line;
         }
     }
@@ -136,6 +139,23 @@ TEST_F(MmmctlLiveTest, TopPipedAppendsATickOfLinesWithTheChangeRate) {
     ASSERT_EQ(idle_rates.size(), 2u) << r.out;
     EXPECT_GT(busy_rates[1], 0.0) << r.out;
     EXPECT_EQ(idle_rates[1], 0.0) << r.out;
+    // --sort rate: the busiest first in the second tick (the first may start with both idle).
+    ASSERT_EQ(order.size(), 4u) << r.out;
+    EXPECT_EQ(order[2], "busy") << r.out;
+}
+
+TEST_F(MmmctlLiveTest, TopEndsWithExitCode3WhenMmmdGoesAway) {
+    mmm::test::ChildOptions options;
+    options.env["MMM_RUNTIME_DIR"] = runtime_dir();
+    options.capture_stderr = true;
+    mmm::test::ChildProcess top(mmm::test::mmmctl_path(), {"top", "--interval", "0.05"}, options);
+    auto first = top.read_line(10s);
+    ASSERT_TRUE(first.has_value()) << top.err();
+    EXPECT_EQ(first->rfind("mmm top ", 0), 0u) << *first;
+    daemon().stop();
+    auto status = top.wait_for_exit(10s);
+    EXPECT_TRUE(status.exited && status.code == 3) << status.describe() << "\n" << top.err();
+    EXPECT_NE(top.err().find("daemon_unavailable"), std::string::npos) << top.err();
 }
 
 TEST_F(MmmctlLiveTest, TopJsonWritesOneObjectPerTick) {
