@@ -142,7 +142,7 @@ std::string header_line(const Sample& before, const Sample& now) {
     return line;
 }
 
-// Rows that fit a terminal of `height` lines below the header and titles; 0: all.
+// Rows that fit the terminal below the header and the titles; 0: all (unknown size).
 std::size_t terminal_rows() {
     struct winsize ws {};
     if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row < 4) return 0;
