@@ -3,7 +3,8 @@
 # package (the `package` stage of scripts/test.sh: dpkg-dev, file, help2man,
 # lintian, systemd for systemd-analyze and systemd-sysusers, adduser), and
 # the Python package (python/: python3-dev, pybind11-dev, python3-numpy,
-# python3-pytest, all for the system interpreter /usr/bin/python3).
+# python3-pytest, all for the system interpreter /usr/bin/python3), and
+# python3-prometheus-client, whose parser checks `mmmctl metrics`.
 # Idempotent and silent when everything is already installed.
 #
 # Usage: scripts/install-deps.sh
@@ -18,6 +19,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dpkg-dev file help2man lintian systemd adduser passwd
   python3 python3-dev pybind11-dev python3-numpy python3-pytest
+  python3-prometheus-client
 )
 
 installed() {

@@ -74,6 +74,26 @@ std::variant<Invocation, int> parse_command_line(int argc, char** argv) {
         ->required()
         ->check(reject_negative);
     CLI::App* stats = add_command(app, inv, "stats", "Show the daemon's counters and limits");
+    CLI::App* top = add_command(app, inv, "top",
+                                "Live view of the chunks: change rate, attachments, lease, bytes");
+    top->add_option("--interval", inv.interval_s, "Seconds between refreshes (default 1)")
+        ->check(CLI::Range(0.01, 3600.0));
+    std::uint64_t iterations = 0;
+    CLI::Option* iterations_option =
+        top->add_option("--iterations", iterations,
+                        "Stop after this many refreshes (default: never)")
+            ->check(reject_negative)
+            ->check(CLI::PositiveNumber);
+    std::string sort = "name";
+    top->add_option("--sort", sort, "Row order: name, rate or bytes (largest first)")
+        ->check(CLI::IsMember({"name", "rate", "bytes"}));
+    top->add_option("--filter", inv.filter, "Only chunks whose name matches this glob (fnmatch)");
+    // No --json of its own: the text format is its only output.
+    CLI::App* metrics = app.add_subcommand(
+        "metrics", "Print the daemon's and each chunk's figures in the Prometheus text format");
+    metrics->add_option("--output", inv.output,
+                        "Write to this file atomically (temporary file, then rename), as "
+                        "node_exporter's textfile collector wants");
 
     try {
         app.parse(argc, argv);
@@ -86,16 +106,19 @@ std::variant<Invocation, int> parse_command_line(int argc, char** argv) {
     } catch (const CLI::RequiredError& e) {
         // CLI11 reports a mistyped command as a missing one; name the culprit instead.
         std::vector<std::string> rest = app.remaining();
-        std::string message = !app.get_subcommands().empty() || rest.empty()
-                                  ? std::string(e.what())
-                                  : "unknown command '" + rest.front() +
-                                        "' (commands: list, info, dump, delete, resize, stats)";
+        std::string message =
+            !app.get_subcommands().empty() || rest.empty()
+                ? std::string(e.what())
+                : "unknown command '" + rest.front() +
+                      "' (commands: list, info, dump, delete, resize, stats, top, metrics)";
         return report_usage_error(message, asks_for_json(argc, argv));
     } catch (const CLI::ParseError& e) {
         return report_usage_error(e.what(), asks_for_json(argc, argv));
     }
 
     if (*count_option) inv.count = count;
+    if (*iterations_option) inv.iterations = iterations;
+    inv.sort = sort == "rate" ? TopSort::rate : sort == "bytes" ? TopSort::bytes : TopSort::name;
     if (raw && format == "csv")
         return report_usage_error("--raw and --format csv are two different outputs: pick one",
                                   inv.json);
@@ -106,6 +129,13 @@ std::variant<Invocation, int> parse_command_line(int argc, char** argv) {
     if (remove->parsed()) inv.command = Command::remove;
     if (resize->parsed()) inv.command = Command::resize;
     if (stats->parsed()) inv.command = Command::stats;
+    if (top->parsed()) inv.command = Command::top;
+    if (metrics->parsed()) inv.command = Command::metrics;
+    if (inv.command == Command::metrics && inv.json)
+        return report_usage_error(
+            "metrics prints the Prometheus text format, not JSON (mmmctl stats --json and "
+            "mmmctl list --json have the same figures)",
+            true);
     return inv;
 }
 

@@ -14,5 +14,7 @@ void run_dump(mmm::Client& client, const Invocation& inv);
 void run_delete(mmm::Client& client, const Invocation& inv);
 void run_resize(mmm::Client& client, const Invocation& inv);
 void run_stats(mmm::Client& client, const Invocation& inv);
+void run_top(mmm::Client& client, const Invocation& inv);
+void run_metrics(mmm::Client& client, const Invocation& inv);
 
 }  // namespace mmmctl

@@ -26,6 +26,10 @@ void run(mmm::Client& client, const mmmctl::Invocation& inv) {
             return mmmctl::run_resize(client, inv);
         case Command::stats:
             return mmmctl::run_stats(client, inv);
+        case Command::top:
+            return mmmctl::run_top(client, inv);
+        case Command::metrics:
+            return mmmctl::run_metrics(client, inv);
     }
 }
 
