@@ -5,8 +5,10 @@
 #include "daemon_test.hpp"
 #include "error_of.hpp"
 #include "heap_types.hpp"
+#include "mmmctl_runner.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <signal.h>
 
@@ -21,6 +23,7 @@ namespace {
 
 using mmm::Errc;
 using mmm::test::error_of;
+using mmm::test::run_mmmctl;
 using mmm::test::thrown;
 using mmm_test::HeapMap;
 using mmm_test::HeapVector;
@@ -194,6 +197,8 @@ TEST_F(HeapTest, ADamagedHeapIsMarkedCorruptAndCanBeRemoved) {
         << error->what();
     EXPECT_EQ(error_of([&] { (void)heap.lock(); }), Errc::corrupt_header);
     EXPECT_EQ(error_of([&] { (void)new_client().open_heap("damaged"); }), Errc::corrupt_header);
+    const auto info = run_mmmctl(runtime_dir(), {"info", "damaged"});
+    EXPECT_NE(info.out.find("heap_state:       corrupt: "), std::string::npos) << info.out;
     client().remove("damaged");
     EXPECT_EQ(error_of([&] { (void)client().open_heap("damaged"); }), Errc::not_found);
 }
@@ -290,6 +295,24 @@ TEST_F(HeapTest, AnEmptyHeapThrowsInvalidArgument) {
     mmm::HeapLock none;
     EXPECT_FALSE(none.owns_lock());
     EXPECT_EQ(error_of([&] { (void)none->get_size(); }), Errc::invalid_argument);
+}
+
+TEST_F(HeapTest, MmmctlShowsHeaps) {
+    auto heap = client().create_heap("symbols", 64 * 1024);
+    const auto list = run_mmmctl(runtime_dir(), {"list"});
+    ASSERT_TRUE(list.status.ok()) << list.err;
+    EXPECT_NE(list.out.find("heap"), std::string::npos) << list.out;
+    const auto info = run_mmmctl(runtime_dir(), {"info", "symbols"});
+    ASSERT_TRUE(info.status.ok()) << info.err;
+    EXPECT_NE(info.out.find("kind:             heap"), std::string::npos) << info.out;
+    EXPECT_NE(info.out.find("heap_bytes:       65536 (64.0 KiB)"), std::string::npos) << info.out;
+    EXPECT_NE(info.out.find("heap_state:       ok"), std::string::npos) << info.out;
+    const auto json = run_mmmctl(runtime_dir(), {"info", "symbols", "--json"});
+    ASSERT_TRUE(json.status.ok()) << json.err;
+    const auto j = nlohmann::json::parse(json.out);
+    EXPECT_EQ(j.at("kind"), "heap");
+    EXPECT_EQ(j.at("heap_bytes"), 65536);
+    EXPECT_EQ(j.at("heap_state"), "ok");
 }
 
 }  // namespace

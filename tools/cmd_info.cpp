@@ -3,6 +3,7 @@
 #include "text_format.hpp"
 
 #include <mmm/detail/text.hpp>
+#include <mmm/heap.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -35,12 +36,33 @@ std::string with_human_bytes(std::uint64_t bytes) {
     return std::to_string(bytes) + " (" + format_bytes(bytes) + ")";
 }
 
+// A heap chunk's health as a read-only open sees it (it reads the heap_state
+// word only; a read-only Heap never follows the heap's pointers): "ok",
+// "corrupt: <why>", or "unknown (<code>)" when it cannot be opened.
+std::string heap_state(mmm::Client& client, const mmm::ChunkInfo& c) {
+    if (c.state != mmm::ChunkState::ready)
+        return "unknown (" + std::string(mmm::to_string(c.state)) + ")";
+    try {
+        (void)client.open_heap(c.name, mmm::Access::read_only);
+        return "ok";
+    } catch (const mmm::Error& e) {
+        if (e.code() == mmm::Errc::corrupt_header) return std::string("corrupt: ") + e.what();
+        return "unknown (" + std::string(mmm::to_string(e.code())) + ")";
+    }
+}
+
 }  // namespace
 
 void run_info(mmm::Client& client, const Invocation& inv) {
     const mmm::ChunkInfo c = client.info(inv.name);
+    const bool heap = c.kind == mmm::ChunkKind::heap;
     if (inv.json) {
-        print_json(chunk_json(c));
+        Json j = chunk_json(c);
+        if (heap) {
+            j["heap_bytes"] = c.bytes;
+            j["heap_state"] = heap_state(client, c);
+        }
+        print_json(j);
         return;
     }
     using std::to_string;
@@ -58,6 +80,10 @@ void run_info(mmm::Client& client, const Invocation& inv) {
                 to_string(c.max_count) + (c.max_count > c.count ? " (growable)" : ""));
     print_field(out, "bytes", with_human_bytes(c.bytes));
     print_field(out, "segment_bytes", with_human_bytes(c.segment_bytes));
+    if (heap) {
+        print_field(out, "heap_bytes", with_human_bytes(c.bytes));
+        print_field(out, "heap_state", printable(heap_state(client, c)));
+    }
     print_field(out, "mode", format_mode(c.mode));
     print_field(out, "owner", user_and_id(c.owner_uid) + ", gid " + to_string(c.owner_gid));
     print_field(out, "creator_pid", to_string(c.creator_pid));
