@@ -113,6 +113,7 @@ class Heap;
 
 // The held lock of a heap, and the only way to its managed segment. Move-only;
 // destruction (or unlock()) bumps the heap's version, wakes waiters, releases.
+// It must not outlive the Heap it came from (it points into its mapping).
 class HeapLock {
   public:
     HeapLock() = default;
