@@ -299,6 +299,11 @@ TEST_F(HeapTest, AnEmptyHeapThrowsInvalidArgument) {
 
 TEST_F(HeapTest, MmmctlShowsHeaps) {
     auto heap = client().create_heap("symbols", 64 * 1024);
+    {
+        auto h = heap.lock();
+        h->construct<HeapMap>("table")(h.allocator());
+        h->construct<std::uint64_t>("count")(3u);
+    }
     const auto list = run_mmmctl(runtime_dir(), {"list"});
     ASSERT_TRUE(list.status.ok()) << list.err;
     EXPECT_NE(list.out.find("heap"), std::string::npos) << list.out;
@@ -307,12 +312,18 @@ TEST_F(HeapTest, MmmctlShowsHeaps) {
     EXPECT_NE(info.out.find("kind:             heap"), std::string::npos) << info.out;
     EXPECT_NE(info.out.find("heap_bytes:       65536 (64.0 KiB)"), std::string::npos) << info.out;
     EXPECT_NE(info.out.find("heap_state:       ok"), std::string::npos) << info.out;
+    EXPECT_NE(info.out.find("heap_objects:     count, table"), std::string::npos) << info.out;
+    EXPECT_NE(info.out.find("heap_free:        "), std::string::npos) << info.out;
     const auto json = run_mmmctl(runtime_dir(), {"info", "symbols", "--json"});
     ASSERT_TRUE(json.status.ok()) << json.err;
     const auto j = nlohmann::json::parse(json.out);
     EXPECT_EQ(j.at("kind"), "heap");
     EXPECT_EQ(j.at("heap_bytes"), 65536);
     EXPECT_EQ(j.at("heap_state"), "ok");
+    EXPECT_EQ(j.at("heap_objects"), nlohmann::json::array({"count", "table"}));
+    ASSERT_TRUE(j.at("heap_free_bytes").is_number());
+    EXPECT_GT(j.at("heap_free_bytes").get<std::uint64_t>(), 0u);
+    EXPECT_LT(j.at("heap_free_bytes").get<std::uint64_t>(), 65536u);
 }
 
 }  // namespace

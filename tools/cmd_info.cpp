@@ -8,7 +8,10 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace mmmctl {
 namespace {
@@ -36,19 +39,63 @@ std::string with_human_bytes(std::uint64_t bytes) {
     return std::to_string(bytes) + " (" + format_bytes(bytes) + ")";
 }
 
-// A heap chunk's health as a read-only open sees it (it reads the heap_state
-// word only; a read-only Heap never follows the heap's pointers): "ok",
-// "corrupt: <why>", or "unknown (<code>)" when it cannot be opened.
-std::string heap_state(mmm::Client& client, const mmm::ChunkInfo& c) {
-    if (c.state != mmm::ChunkState::ready)
-        return "unknown (" + std::string(mmm::to_string(c.state)) + ")";
+// What mmmctl tells of a heap chunk. `state`: "ok", "corrupt: <why>", or
+// "unknown (<code>)" when it cannot be opened. Free bytes and the named
+// objects are read under the heap's lock, which takes a writable open; when
+// mmmctl may not write the chunk (or the lock stays busy for a second) they
+// stay unknown and the state comes from a read-only open, which reads the
+// heap_state word only.
+struct HeapReport {
+    std::string state;
+    std::optional<std::uint64_t> free_bytes;
+    std::vector<std::string> objects;  // named objects, at most kMaxHeapObjects
+    bool more_objects = false;
+};
+
+constexpr std::size_t kMaxHeapObjects = 1000;
+
+std::string unknown(mmm::Errc code) {
+    return "unknown (" + std::string(mmm::to_string(code)) + ")";
+}
+
+HeapReport heap_report(mmm::Client& client, const mmm::ChunkInfo& c) {
+    HeapReport r;
+    if (c.state != mmm::ChunkState::ready) {
+        r.state = "unknown (" + std::string(mmm::to_string(c.state)) + ")";
+        return r;
+    }
+    try {
+        auto heap = client.open_heap(c.name);
+        r.state = "ok";
+        if (auto h = heap.try_lock_for(std::chrono::seconds(1))) {
+            r.free_bytes = h->get_free_memory();
+            for (auto it = h->named_begin(); it != h->named_end(); ++it) {
+                if (r.objects.size() == kMaxHeapObjects) {
+                    r.more_objects = true;
+                    break;
+                }
+                r.objects.emplace_back(it->name(), it->name_length());
+            }
+        }
+        return r;
+    } catch (const mmm::Error& e) {
+        if (e.code() == mmm::Errc::corrupt_header) {
+            r.state = std::string("corrupt: ") + e.what();
+            return r;
+        }
+        if (e.code() != mmm::Errc::permission_denied && e.code() != mmm::Errc::busy) {
+            r.state = unknown(e.code());
+            return r;
+        }
+    }
     try {
         (void)client.open_heap(c.name, mmm::Access::read_only);
-        return "ok";
+        r.state = "ok";
     } catch (const mmm::Error& e) {
-        if (e.code() == mmm::Errc::corrupt_header) return std::string("corrupt: ") + e.what();
-        return "unknown (" + std::string(mmm::to_string(e.code())) + ")";
+        r.state = e.code() == mmm::Errc::corrupt_header ? std::string("corrupt: ") + e.what()
+                                                        : unknown(e.code());
     }
+    return r;
 }
 
 }  // namespace
@@ -59,8 +106,12 @@ void run_info(mmm::Client& client, const Invocation& inv) {
     if (inv.json) {
         Json j = chunk_json(c);
         if (heap) {
+            const HeapReport r = heap_report(client, c);
             j["heap_bytes"] = c.bytes;
-            j["heap_state"] = heap_state(client, c);
+            j["heap_state"] = r.state;
+            j["heap_free_bytes"] = r.free_bytes ? Json(*r.free_bytes) : Json(nullptr);
+            j["heap_objects"] = r.objects;
+            j["heap_objects_truncated"] = r.more_objects;
         }
         print_json(j);
         return;
@@ -82,7 +133,15 @@ void run_info(mmm::Client& client, const Invocation& inv) {
     print_field(out, "segment_bytes", with_human_bytes(c.segment_bytes));
     if (heap) {
         print_field(out, "heap_bytes", with_human_bytes(c.bytes));
-        print_field(out, "heap_state", printable(heap_state(client, c)));
+        const HeapReport r = heap_report(client, c);
+        print_field(out, "heap_state", printable(r.state));
+        print_field(out, "heap_free",
+                    r.free_bytes ? with_human_bytes(*r.free_bytes)
+                                 : std::string("unknown (needs the lock: write permission)"));
+        std::string objects;
+        for (const auto& o : r.objects) objects += (objects.empty() ? "" : ", ") + printable(o);
+        if (r.more_objects) objects += ", ...";
+        print_field(out, "heap_objects", objects.empty() ? "-" : objects);
     }
     print_field(out, "mode", format_mode(c.mode));
     print_field(out, "owner", user_and_id(c.owner_uid) + ", gid " + to_string(c.owner_gid));
