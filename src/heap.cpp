@@ -46,7 +46,7 @@ std::string corrupt_cause(std::uint32_t state) {
         case kCheckFailed:
             return died +
                    "the heap failed the consistency check (Boost.Interprocess check_sanity, "
-                   "or its index of named objects)";
+                   "its index of named objects, or its free memory accounting)";
         case kCheckCrashed:
             return died + "the consistency check of the heap crashed on it";
         case kCheckHung:
