@@ -14,14 +14,15 @@
 // The managed segment (find, construct, destroy, get_segment_manager, ...) is
 // reachable only through a held HeapLock, so unlocked use does not compile.
 //
-// A holder that dies: the next lock() runs the segment's consistency check
-// (Boost's check_sanity, in a child process so that a damaged heap can
-// neither crash nor hang this one). A heap that fails it is marked corrupt in
+// A holder that dies: the next lock() runs a consistency check of the segment
+// (Boost's check_sanity, the named-object indexes, an allocate-all/free-all
+// round on a private copy) in a child process, so that a damaged heap can
+// neither crash nor hang this one. A heap that fails it is marked corrupt in
 // its header; every later lock() and open_heap() throws Errc::corrupt_header
 // naming the cause, and the chunk can still be removed. A heap that passes
-// it gives a HeapLock whose previous_owner_died() is true: the allocator is
-// sound, but the containers the dead holder was changing may be half-updated
-// (check your own invariants).
+// it gives a HeapLock whose previous_owner_died() is true: the allocator
+// passed the check (a strong one, not a proof), but the containers the dead
+// holder was changing may be half-updated (check your own invariants).
 //
 // A full heap: allocations throw boost::interprocess::bad_alloc inside the
 // lock; the exception leaves the HeapLock's scope (which releases the lock)

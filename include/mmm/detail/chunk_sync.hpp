@@ -52,7 +52,7 @@ struct alignas(64) ChunkSync {
     std::atomic<std::uint32_t> watchers;
     // Heap chunks only (mmm::Heap; 0 in array chunks): whether the managed
     // segment in the data bytes is built, and whether it is known damaged.
-    // Written under the chunk lock (HeapState in src/heap_state.hpp).
+    // Written under the chunk lock (HeapState in src/heap.cpp; docs/LAYOUT.md).
     std::atomic<std::uint32_t> heap_state;
     // Line 1: the live element count, published by mmmd (growable chunks
     // change it). On a line of its own so that checked accesses, which read
