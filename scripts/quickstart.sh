@@ -3,7 +3,8 @@
 # build/, starts a private mmmd, runs every example against it (simple; writer
 # and reader as two processes, with `mmmctl list` while their chunk exists;
 # counter; particles, a chunk that describes its fields, shown by `mmmctl
-# dump`; a C++ writer and a Python reader, examples/python/), then stops mmmd
+# dump`; heap, a map of strings two processes share in a heap chunk; a C++
+# writer and a Python reader, examples/python/), then stops mmmd
 # and removes everything it created.
 #
 # Usage: scripts/quickstart.sh
@@ -43,7 +44,7 @@ cmake --build build -j2
 mmmd=build/daemon/mmmd
 mmmctl=build/tools/mmmctl
 examples=build/examples
-for exe in "$mmmd" "$mmmctl" "$examples"/mmm_example_{simple,writer,reader,counter,particles,py_writer}; do
+for exe in "$mmmd" "$mmmctl" "$examples"/mmm_example_{simple,writer,reader,counter,particles,heap,py_writer}; do
   [[ -x $exe ]] || die "$exe was not built"
 done
 
@@ -137,6 +138,9 @@ echo "--- mmmctl dump: elements by field ---"
 echo "--- mmmctl dump --format csv ---"
 "$mmmctl" dump quickstart-particles --format csv || die "mmmctl dump --format csv"
 "$mmmctl" delete quickstart-particles || die "mmmctl delete"
+
+step "Example 5: two processes share a map of strings (a heap chunk)"
+"$examples/mmm_example_heap" quickstart-heap || die "mmm_example_heap"
 
 step "Example 5: a C++ writer and a Python reader (numpy on the shared memory)"
 # The package mmm as built in build/python, for the system python3 (its numpy).

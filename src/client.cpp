@@ -2,6 +2,7 @@
 // Requests go through ClientCore (client_core.hpp); mapping what mmmd grants
 // is the data path's (mapped_chunk.hpp).
 #include <mmm/client.hpp>
+#include <mmm/heap.hpp>
 
 #include "chunk_layout.hpp"
 #include "client_core.hpp"
@@ -161,6 +162,40 @@ AnyChunk Client::create_any(std::string_view name, const Schema& schema, std::si
 
 AnyChunk Client::open_any(std::string_view name, Access access, OpenOptions options) {
     return AnyChunk(open_mapped(name, ElementType{}, access == Access::read_write, options));
+}
+
+namespace {
+ElementType heap_element_type() {
+    return ElementType{detail::heap_type_name(), 1, 1, Schema::opaque(1, 1)};
+}
+}  // namespace
+
+Heap Client::create_heap(std::string_view name, std::size_t bytes, CreateOptions options) {
+    detail::require_valid_name(name);
+    if (bytes < heap::min_bytes)
+        throw Error(Errc::invalid_argument, std::string(name),
+                    "a heap of " + std::to_string(bytes) + " bytes is too small: a heap needs at " +
+                        "least " + std::to_string(heap::min_bytes) +
+                        " bytes (its allocator's and index's headers take part of them)",
+                    "pass bytes >= mmm::heap::min_bytes");
+    if (options.max_count != 0)
+        throw Error(Errc::invalid_argument, std::string(name),
+                    "a heap chunk cannot be resized, so it takes no max_count",
+                    "leave CreateOptions::max_count at 0");
+    Heap heap(create_mapped(name, bytes, heap_element_type(), options, ChunkKind::heap));
+    // Builds the managed segment now, under the lock (an opener that locks
+    // first waits for it; a creator that dies first leaves it to the next).
+    heap.lock().unlock();
+    return heap;
+}
+
+Heap Client::open_heap(std::string_view name, OpenOptions options) {
+    return open_heap(name, Access::read_write, options);
+}
+
+Heap Client::open_heap(std::string_view name, Access access, OpenOptions options) {
+    return Heap(open_mapped(name, heap_element_type(), access == Access::read_write, options,
+                            ChunkKind::heap));
 }
 
 void Client::remove(std::string_view name) {

@@ -3,11 +3,15 @@
 #include "text_format.hpp"
 
 #include <mmm/detail/text.hpp>
+#include <mmm/heap.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace mmmctl {
 namespace {
@@ -35,12 +39,81 @@ std::string with_human_bytes(std::uint64_t bytes) {
     return std::to_string(bytes) + " (" + format_bytes(bytes) + ")";
 }
 
+// What mmmctl tells of a heap chunk. `state`: "ok", "corrupt: <why>", or
+// "unknown (<code>)" when it cannot be opened. Free bytes and the named
+// objects are read under the heap's lock, which takes a writable open; when
+// mmmctl may not write the chunk (or the lock stays busy for a second) they
+// stay unknown and the state comes from a read-only open, which reads the
+// heap_state word only.
+struct HeapReport {
+    std::string state;
+    std::optional<std::uint64_t> free_bytes;
+    std::vector<std::string> objects;  // named objects, at most kMaxHeapObjects
+    bool more_objects = false;
+};
+
+constexpr std::size_t kMaxHeapObjects = 1000;
+
+std::string unknown(mmm::Errc code) {
+    return "unknown (" + std::string(mmm::to_string(code)) + ")";
+}
+
+HeapReport heap_report(mmm::Client& client, const mmm::ChunkInfo& c) {
+    HeapReport r;
+    if (c.state != mmm::ChunkState::ready) {
+        r.state = "unknown (" + std::string(mmm::to_string(c.state)) + ")";
+        return r;
+    }
+    try {
+        auto heap = client.open_heap(c.name);
+        r.state = "ok";
+        if (auto h = heap.try_lock_for(std::chrono::seconds(1))) {
+            r.free_bytes = h->get_free_memory();
+            for (auto it = h->named_begin(); it != h->named_end(); ++it) {
+                if (r.objects.size() == kMaxHeapObjects) {
+                    r.more_objects = true;
+                    break;
+                }
+                r.objects.emplace_back(it->name(), it->name_length());
+            }
+        }
+        return r;
+    } catch (const mmm::Error& e) {
+        if (e.code() == mmm::Errc::corrupt_header) {
+            r.state = std::string("corrupt: ") + e.what();
+            return r;
+        }
+        if (e.code() != mmm::Errc::permission_denied && e.code() != mmm::Errc::busy) {
+            r.state = unknown(e.code());
+            return r;
+        }
+    }
+    try {
+        (void)client.open_heap(c.name, mmm::Access::read_only);
+        r.state = "ok";
+    } catch (const mmm::Error& e) {
+        r.state = e.code() == mmm::Errc::corrupt_header ? std::string("corrupt: ") + e.what()
+                                                        : unknown(e.code());
+    }
+    return r;
+}
+
 }  // namespace
 
 void run_info(mmm::Client& client, const Invocation& inv) {
     const mmm::ChunkInfo c = client.info(inv.name);
+    const bool heap = c.kind == mmm::ChunkKind::heap;
     if (inv.json) {
-        print_json(chunk_json(c));
+        Json j = chunk_json(c);
+        if (heap) {
+            const HeapReport r = heap_report(client, c);
+            j["heap_bytes"] = c.bytes;
+            j["heap_state"] = r.state;
+            j["heap_free_bytes"] = r.free_bytes ? Json(*r.free_bytes) : Json(nullptr);
+            j["heap_objects"] = r.objects;
+            j["heap_objects_truncated"] = r.more_objects;
+        }
+        print_json(j);
         return;
     }
     using std::to_string;
@@ -58,6 +131,18 @@ void run_info(mmm::Client& client, const Invocation& inv) {
                 to_string(c.max_count) + (c.max_count > c.count ? " (growable)" : ""));
     print_field(out, "bytes", with_human_bytes(c.bytes));
     print_field(out, "segment_bytes", with_human_bytes(c.segment_bytes));
+    if (heap) {
+        print_field(out, "heap_bytes", with_human_bytes(c.bytes));
+        const HeapReport r = heap_report(client, c);
+        print_field(out, "heap_state", printable(r.state));
+        print_field(out, "heap_free",
+                    r.free_bytes ? with_human_bytes(*r.free_bytes)
+                                 : std::string("unknown (needs the lock: write permission)"));
+        std::string objects;
+        for (const auto& o : r.objects) objects += (objects.empty() ? "" : ", ") + printable(o);
+        if (r.more_objects) objects += ", ...";
+        print_field(out, "heap_objects", objects.empty() ? "-" : objects);
+    }
     print_field(out, "mode", format_mode(c.mode));
     print_field(out, "owner", user_and_id(c.owner_uid) + ", gid " + to_string(c.owner_gid));
     print_field(out, "creator_pid", to_string(c.creator_pid));

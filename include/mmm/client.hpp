@@ -31,7 +31,9 @@
 
 namespace mmm {
 
-// How open_any maps a chunk.
+class Heap;  // <mmm/heap.hpp> (included by <mmm/mmm.hpp>)
+
+// How open_any and open_heap map a chunk.
 enum class Access : std::uint8_t { read_write, read_only };
 
 class Client {
@@ -78,6 +80,17 @@ class Client {
     // Maps an existing array chunk whatever its element type.
     AnyChunk open_any(std::string_view name, Access access = Access::read_write,
                       OpenOptions options = {});
+
+    // A heap chunk of `bytes` bytes holding a Boost.Interprocess managed
+    // segment (mmm::Heap, <mmm/heap.hpp>). Throws invalid_argument below
+    // heap::min_bytes or with max_count (a heap cannot be resized), and what
+    // create throws.
+    Heap create_heap(std::string_view name, std::size_t bytes, CreateOptions options = {});
+    // Maps an existing heap chunk. Throws type_mismatch for an array chunk or a
+    // heap built with another Boost layout, corrupt_header for a heap marked
+    // corrupt, and what open throws. A read-only Heap cannot lock (see Heap).
+    Heap open_heap(std::string_view name, OpenOptions options = {});
+    Heap open_heap(std::string_view name, Access access, OpenOptions options = {});
 
     // Deletes a chunk (its owner or root only). Mapped copies stay valid.
     void remove(std::string_view name);

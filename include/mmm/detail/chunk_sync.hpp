@@ -50,6 +50,10 @@ struct alignas(64) ChunkSync {
     // Read-only waiters sleeping on `version`, counted by mmmd on their behalf
     // (a read-only mapping cannot write `waiters`). Writers wake when either is set.
     std::atomic<std::uint32_t> watchers;
+    // Heap chunks only (mmm::Heap; 0 in array chunks): whether the managed
+    // segment in the data bytes is built, and whether it is known damaged.
+    // Written under the chunk lock (HeapState in src/heap.cpp; docs/LAYOUT.md).
+    std::atomic<std::uint32_t> heap_state;
     // Line 1: the live element count, published by mmmd (growable chunks
     // change it). On a line of its own so that checked accesses, which read
     // it, never miss because a writer bumped `version`.
@@ -57,6 +61,7 @@ struct alignas(64) ChunkSync {
     // Line 2.
     alignas(64) pthread_mutex_t lock;  // PTHREAD_PROCESS_SHARED | PTHREAD_MUTEX_ROBUST
 };
+static_assert(offsetof(ChunkSync, heap_state) == 28);
 static_assert(offsetof(ChunkSync, count) == 64);
 static_assert(offsetof(ChunkSync, lock) == 128);
 static_assert(sizeof(ChunkSync) == 192);
