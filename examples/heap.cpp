@@ -6,6 +6,7 @@
 //
 // Usage: mmm_example_heap [NAME]   default: words
 // Exit status: 0 when the parent read every word the child wrote, 1 otherwise.
+#include <mmm/heap.hpp>
 #include <mmm/mmm.hpp>
 
 #include <sys/types.h>

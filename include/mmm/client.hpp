@@ -31,7 +31,7 @@
 
 namespace mmm {
 
-class Heap;  // <mmm/heap.hpp> (included by <mmm/mmm.hpp>)
+class Heap;  // <mmm/heap.hpp> (not included by <mmm/mmm.hpp>: include it to use heaps)
 
 // How open_any and open_heap map a chunk.
 enum class Access : std::uint8_t { read_write, read_only };
