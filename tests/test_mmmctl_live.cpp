@@ -4,6 +4,8 @@
 // (tests/metrics_check.py) and checked line by line here.
 #include "child_process.hpp"
 #include "daemon_test.hpp"
+#include "eventually.hpp"
+#include "forked.hpp"
 #include "mmmctl_runner.hpp"
 #include "prometheus_text.hpp"
 #include "temp_dir.hpp"
@@ -119,18 +121,20 @@ TEST_F(MmmctlLiveTest, TopPipedAppendsATickOfLinesWithTheChangeRate) {
             EXPECT_NE(line.find("connections"), std::string::npos) << line;
         } else if (!w.empty() && w[0] == "NAME") {
             ++titles;
-            EXPECT_EQ(w.size(), 8u) << line;
+            EXPECT_EQ(w.size(), 10u) << line;
         } else if (!w.empty() && w[0] == "busy") {
-            ASSERT_GE(w.size(), 8u) << line;
+            ASSERT_GE(w.size(), 10u) << line;
             busy_rates.push_back(std::stod(w[1]));
             order.push_back(w[0]);
-            EXPECT_EQ(w[6], "16") << line;  // bytes
-            EXPECT_EQ(w[7], "ready") << line;
+            EXPECT_EQ(w[5], "0") << line;    // waiters
+            EXPECT_EQ(w[7], "0/0") << line;  // lock/stripe recoveries
+            EXPECT_EQ(w[8], "16") << line;   // bytes
+            EXPECT_EQ(w[9], "ready") << line;
         } else if (!w.empty() && w[0] == "idle") {
-            ASSERT_GE(w.size(), 8u) << line;
+            ASSERT_GE(w.size(), 10u) << line;
             idle_rates.push_back(std::stod(w[1]));
             order.push_back(w[0]);
-            EXPECT_EQ(w[6], "4000") << line;
+            EXPECT_EQ(w[8], "4000") << line;
         }
     }
     EXPECT_EQ(headers, 2) << r.out;
@@ -204,6 +208,60 @@ TEST_F(MmmctlLiveTest, TopShowsTheLeaseOfASingleWriterChunk) {
     ASSERT_EQ(tick["rows"].size(), 1u) << r.out;
     EXPECT_EQ(tick["rows"][0]["writer_pid"].get<pid_t>(), client().info("solo").writer_pid)
         << r.out;
+}
+
+// Waiters and recoveries live in the segment's header: a thread asleep in
+// wait_for_change, a lock holder that died and the next lock() taking over.
+TEST_F(MmmctlLiveTest, TopAndMetricsShowWaitersAndLockRecoveries) {
+    auto chunk = client().create<std::int32_t>("watched", 4);
+    EXPECT_EQ(chunk.activity().waiters, 0u);
+    EXPECT_EQ(chunk.activity().lock_recoveries, 0u);
+    // A holder that exits with the lock held; the next lock() takes it over.
+    auto holder = mmm::test::start_forked([&] {
+        auto mine = new_client().open<std::int32_t>("watched");
+        auto guard = mine.lock();
+        ::_exit(0);  // dies holding it
+        return 1;
+    });
+    const auto ended = holder.wait(10s);
+    ASSERT_TRUE(ended.exited && ended.code == 0) << ended.describe();
+    {
+        auto guard = chunk.lock();
+        EXPECT_TRUE(guard.previous_owner_died());
+    }
+    EXPECT_EQ(chunk.activity().lock_recoveries, 1u);
+    // A thread asleep on the version (no spin, so it goes to the futex at once).
+    const std::uint32_t since = chunk.version();
+    std::thread waiter([&] { (void)chunk.wait_for_change(since, 30s, 0ns); });
+    const bool asleep = mmm::test::eventually([&] { return chunk.activity().waiters == 1; }, 10s);
+    RunResult top;
+    RunResult metrics;
+    if (asleep) {
+        top = ctl({"top", "--json", "--iterations", "1", "--interval", "0.05"});
+        metrics = ctl({"metrics"});
+    }
+    chunk.write(0, 1);  // wakes the waiter
+    waiter.join();
+    ASSERT_TRUE(asleep) << "the waiter never showed in activity().waiters";
+    EXPECT_TRUE(mmm::test::eventually([&] { return chunk.activity().waiters == 0; }, 10s));
+
+    ASSERT_EQ(top.status.code, 0) << show(top);
+    Json tick;
+    ASSERT_NO_THROW(tick = Json::parse(top.out)) << top.out;
+    ASSERT_EQ(tick["rows"].size(), 1u) << top.out;
+    EXPECT_EQ(tick["rows"][0]["waiters"], 1) << top.out;
+    EXPECT_EQ(tick["rows"][0]["lock_recoveries"], 1) << top.out;
+    EXPECT_EQ(tick["rows"][0]["stripe_recoveries"], 0) << top.out;
+
+    ASSERT_EQ(metrics.status.code, 0) << show(metrics);
+    EXPECT_NE(metrics.out.find("\nmmm_chunk_waiters{name=\"watched\"} 1\n"), std::string::npos)
+        << metrics.out;
+    EXPECT_NE(metrics.out.find("\nmmm_chunk_lock_recoveries_total{name=\"watched\"} 1\n"),
+              std::string::npos)
+        << metrics.out;
+    EXPECT_NE(metrics.out.find("\nmmm_chunk_stripe_recoveries_total{name=\"watched\"} 0\n"),
+              std::string::npos)
+        << metrics.out;
 }
 
 TEST_F(MmmctlLiveTest, TopRejectsABadIntervalAndSort) {

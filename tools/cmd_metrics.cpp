@@ -1,5 +1,5 @@
-#include "chunk_versions.hpp"
 #include "commands.hpp"
+#include "live_counters.hpp"
 #include "prometheus_text.hpp"
 
 #include <mmm/detail/text.hpp>
@@ -139,15 +139,32 @@ std::string metrics_text(mmm::Client& client) {
         if (c.single_writer)
             p.sample("mmm_chunk_writer_pid", L{{"name", label_of(c)}},
                      static_cast<std::uint64_t>(c.writer_pid));
-    // The version is in the segment, not in what mmmd reports: each chunk is
-    // mapped read-only for a moment. It wraps at 2^32, which rate() takes for a reset.
-    p.family("mmm_chunk_version_total", "counter",
-             "Writes to the chunk (its version(); wraps at 2^32). Absent for a chunk this user "
-             "cannot map.");
-    ChunkVersions versions(client, false);
-    for (const auto& c : chunks)
-        if (auto v = versions.read(c))
-            p.sample("mmm_chunk_version_total", L{{"name", label_of(c)}}, std::uint64_t{*v});
+    // These live in the segment, not in what mmmd reports: each chunk is mapped
+    // read-only for a moment (absent for a chunk this user cannot map). A
+    // family's samples must stand together, so all are read first.
+    LiveCounters reader(client, false);
+    std::vector<std::optional<mmm::ChunkActivity>> live;
+    live.reserve(chunks.size());
+    for (const auto& c : chunks) live.push_back(reader.read(c));
+    auto from_segment = [&](const char* name, const char* type, const char* help,
+                            std::uint32_t mmm::ChunkActivity::*field) {
+        p.family(name, type, help);
+        for (std::size_t i = 0; i < chunks.size(); ++i)
+            if (live[i])
+                p.sample(name, L{{"name", label_of(chunks[i])}}, std::uint64_t{(*live[i]).*field});
+    };
+    // version() wraps at 2^32, which rate() takes for a reset.
+    from_segment("mmm_chunk_version_total", "counter",
+                 "Writes to the chunk (its version(); wraps at 2^32).",
+                 &mmm::ChunkActivity::version);
+    from_segment("mmm_chunk_waiters", "gauge", "Threads sleeping in wait_for_change on the chunk.",
+                 &mmm::ChunkActivity::waiters);
+    from_segment("mmm_chunk_lock_recoveries_total", "counter",
+                 "Times the chunk's lock was taken over from a holder that died.",
+                 &mmm::ChunkActivity::lock_recoveries);
+    from_segment("mmm_chunk_stripe_recoveries_total", "counter",
+                 "Times a writer died mid-write and its element was healed.",
+                 &mmm::ChunkActivity::stripe_recoveries);
     return p.text();
 }
 

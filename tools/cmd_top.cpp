@@ -1,6 +1,6 @@
-#include "chunk_versions.hpp"
 #include "commands.hpp"
 #include "json_output.hpp"
+#include "live_counters.hpp"
 #include "table.hpp"
 #include "text_format.hpp"
 
@@ -31,8 +31,8 @@ using Clock = std::chrono::steady_clock;
 struct Sample {
     Clock::time_point at;
     mmm::Stats stats;
-    std::vector<mmm::ChunkInfo> chunks;  // filtered, sorted by name
-    std::vector<std::optional<std::uint32_t>> versions;
+    std::vector<mmm::ChunkInfo> chunks;                       // filtered, sorted by name
+    std::vector<std::optional<mmm::ChunkActivity>> counters;  // per chunk
     std::optional<std::uint64_t> shm_free;  // bytes of the segment directory's file system
     std::optional<std::uint64_t> shm_total;
 };
@@ -42,6 +42,9 @@ struct Row {
     std::string name;
     std::optional<double> rate;  // versions per second; unknown on first sight or unmapped
     std::optional<std::uint32_t> version;
+    std::optional<std::uint32_t> waiters;            // sleeping in wait_for_change
+    std::optional<std::uint32_t> lock_recoveries;    // lock taken over from a dead owner
+    std::optional<std::uint32_t> stripe_recoveries;  // writes healed after a dead writer
     std::size_t attachments = 0;  // this mmmctl's own read-only mapping not counted
     std::size_t writable = 0;
     std::optional<pid_t> writer_pid;  // single-writer chunks only; 0: lease free
@@ -49,7 +52,7 @@ struct Row {
     std::string state;
 };
 
-Sample take_sample(mmm::Client& client, ChunkVersions& versions, const std::string& filter) {
+Sample take_sample(mmm::Client& client, LiveCounters& counters, const std::string& filter) {
     Sample s;
     s.stats = client.stats();
     for (auto& c : client.list())
@@ -58,10 +61,10 @@ Sample take_sample(mmm::Client& client, ChunkVersions& versions, const std::stri
     std::vector<std::string> names;
     names.reserve(s.chunks.size());
     for (const auto& c : s.chunks) {
-        s.versions.push_back(versions.read(c));
+        s.counters.push_back(counters.read(c));
         names.push_back(c.name);
     }
-    versions.keep_only(names);
+    counters.keep_only(names);
     struct statvfs fs {};
     if (!s.stats.segment_dir.empty() && ::statvfs(s.stats.segment_dir.c_str(), &fs) == 0) {
         s.shm_free = std::uint64_t{fs.f_bavail} * fs.f_frsize;
@@ -78,7 +81,9 @@ double seconds_between(const Sample& before, const Sample& after) {
 std::vector<Row> rows_of(const Sample& before, const Sample& now, TopSort sort) {
     std::map<std::string, std::pair<std::uint64_t, std::optional<std::uint32_t>>> earlier;
     for (std::size_t i = 0; i < before.chunks.size(); ++i)
-        earlier[before.chunks[i].name] = {before.chunks[i].generation, before.versions[i]};
+        earlier[before.chunks[i].name] = {
+            before.chunks[i].generation,
+            before.counters[i] ? std::optional(before.counters[i]->version) : std::nullopt};
     const double dt = seconds_between(before, now);
     const pid_t self = ::getpid();
     std::vector<Row> rows;
@@ -87,7 +92,12 @@ std::vector<Row> rows_of(const Sample& before, const Sample& now, TopSort sort) 
         const auto& c = now.chunks[i];
         Row r;
         r.name = c.name;
-        r.version = now.versions[i];
+        if (const auto& live = now.counters[i]) {
+            r.version = live->version;
+            r.waiters = live->waiters;
+            r.lock_recoveries = live->lock_recoveries;
+            r.stripe_recoveries = live->stripe_recoveries;
+        }
         auto it = earlier.find(c.name);
         if (it != earlier.end() && it->second.first == c.generation && it->second.second &&
             r.version && dt > 0)
@@ -119,6 +129,14 @@ double requests_per_second(const Sample& before, const Sample& now) {
     const double dt = seconds_between(before, now);
     if (dt <= 0 || now.stats.requests < before.stats.requests) return 0;
     return static_cast<double>(now.stats.requests - before.stats.requests) / dt;
+}
+
+std::string or_dash(const std::optional<std::uint32_t>& v) {
+    return v ? std::to_string(*v) : std::string("-");
+}
+
+Json or_null(const std::optional<std::uint32_t>& v) {
+    return v ? Json(*v) : Json(nullptr);
 }
 
 std::string fixed1(double value) {
@@ -161,7 +179,9 @@ void print_text(const Sample& before, const Sample& now, const std::vector<Row>&
                  {"VERSION", A::right},
                  {"ATTACHED", A::right},
                  {"WRITERS", A::right},
+                 {"WAITERS", A::right},
                  {"LEASE", A::right},
+                 {"RECOVERED", A::right},
                  {"BYTES", A::right},
                  {"STATE"}});
     const std::size_t fit = terminal ? terminal_rows() : 0;
@@ -169,11 +189,14 @@ void print_text(const Sample& before, const Sample& now, const std::vector<Row>&
     for (std::size_t i = 0; i < shown; ++i) {
         const Row& r = rows[i];
         table.add_row({mmm::detail::printable(r.name), r.rate ? fixed1(*r.rate) : "-",
-                       r.version ? std::to_string(*r.version) : "-", std::to_string(r.attachments),
-                       std::to_string(r.writable),
+                       or_dash(r.version), std::to_string(r.attachments),
+                       std::to_string(r.writable), or_dash(r.waiters),
                        !r.writer_pid        ? std::string("-")
                        : *r.writer_pid == 0 ? std::string("free")
                                             : std::to_string(*r.writer_pid),
+                       r.lock_recoveries ? std::to_string(*r.lock_recoveries) + "/" +
+                                               std::to_string(r.stripe_recoveries.value_or(0))
+                                         : std::string("-"),
                        std::to_string(r.bytes), r.state});
     }
     std::ostringstream text;
@@ -208,9 +231,12 @@ void print_json_tick(const Sample& before, const Sample& now, const std::vector<
         list.push_back({
             {"name", r.name},
             {"rate", r.rate ? Json(*r.rate) : Json(nullptr)},
-            {"version", r.version ? Json(*r.version) : Json(nullptr)},
+            {"version", or_null(r.version)},
             {"attachments", r.attachments},
             {"writable_attachments", r.writable},
+            {"waiters", or_null(r.waiters)},
+            {"lock_recoveries", or_null(r.lock_recoveries)},
+            {"stripe_recoveries", or_null(r.stripe_recoveries)},
             {"writer_pid", r.writer_pid ? Json(*r.writer_pid) : Json(nullptr)},
             {"bytes", r.bytes},
             {"state", r.state},
@@ -226,13 +252,13 @@ void run_top(mmm::Client& client, const Invocation& inv) {
     const bool terminal = !inv.json && ::isatty(STDOUT_FILENO) == 1;
     const auto interval =
         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(inv.interval_s));
-    ChunkVersions versions(client, true);
-    Sample before = take_sample(client, versions, inv.filter);
+    LiveCounters counters(client, true);
+    Sample before = take_sample(client, counters, inv.filter);
     const Clock::time_point start = before.at;
     for (std::uint64_t tick = 1; !inv.iterations || tick <= *inv.iterations; ++tick) {
         // On a fixed beat: a slow tick does not shift the ones after it.
         std::this_thread::sleep_until(start + interval * static_cast<Clock::rep>(tick));
-        Sample now = take_sample(client, versions, inv.filter);
+        Sample now = take_sample(client, counters, inv.filter);
         const auto rows = rows_of(before, now, inv.sort);
         if (inv.json)
             print_json_tick(before, now, rows);

@@ -5,8 +5,8 @@
 // implementation with MemChunk<T>: the same mapping, the same untorn checked
 // reads and writes (on bytes), the same lock, version and waits.
 //
-// An empty AnyChunk (default-constructed or moved from) has size() 0 and
-// version() 0; every other member throws Errc::invalid_argument.
+// An empty AnyChunk (default-constructed or moved from) has size() 0,
+// version() 0 and activity() all zero; every other member throws Errc::invalid_argument.
 //
 // Thread-safety: as MemChunk<T>: members may be called from many threads at
 // once; the object must not be moved or destroyed while another thread uses it.
@@ -74,6 +74,8 @@ class AnyChunk {
     std::uint32_t version() const noexcept {
         return access_.sync->version.load(std::memory_order_acquire);
     }
+    // As MemChunk<T>::activity.
+    ChunkActivity activity() const noexcept { return detail::activity_of(access_); }
     std::optional<std::uint32_t> wait_for_change(
         std::uint32_t since, std::chrono::nanoseconds timeout,
         std::chrono::nanoseconds spin = default_wait_spin) const;

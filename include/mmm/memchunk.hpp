@@ -20,8 +20,9 @@
 // MemChunk<const T> is a read-only mapping (PROT_READ, enforced by the kernel):
 // write(), resize() and lock() do not compile for it.
 //
-// An empty MemChunk (default-constructed or moved from) has size() 0 and
-// version() 0; every other member throws Errc::invalid_argument.
+// An empty MemChunk (default-constructed or moved from) has size() 0,
+// version() 0 and activity() all zero; every other member throws
+// Errc::invalid_argument.
 //
 // Thread-safety: every element and lock member (read, write, pointer, span,
 // version, wait_for_change, lock, try_lock_for) may be called from many threads
@@ -142,6 +143,9 @@ class MemChunk {
     std::uint32_t version() const noexcept {
         return access_.sync->version.load(std::memory_order_acquire);
     }
+    // version(), waiters sleeping now, and the recoveries from dead lock
+    // holders and dead writers the chunk has seen (all zero when empty).
+    ChunkActivity activity() const noexcept { return detail::activity_of(access_); }
     // Sleeps until version() != since; nullopt when the timeout passes first.
     std::optional<std::uint32_t> wait_for_change(
         std::uint32_t since, std::chrono::nanoseconds timeout,

@@ -85,6 +85,16 @@ std::string_view to_string(Lifetime lifetime) noexcept;
 std::string_view to_string(ChunkKind kind) noexcept;
 std::string_view to_string(HugePages huge_pages) noexcept;
 
+// What a chunk's header counts, read live from a mapping (MemChunk<T>::activity,
+// AnyChunk::activity): the words every process shares, not what mmmd reports.
+struct ChunkActivity {
+    std::uint32_t version = 0;          // version(): wraps at 2^32
+    std::uint32_t waiters = 0;          // sleeping in wait_for_change now (all processes)
+    std::uint32_t lock_recoveries = 0;  // times lock() took over from a dead owner
+    std::uint32_t stripe_recoveries =
+        0;  // times a writer died mid-write and its element was healed
+};
+
 // A process that has a chunk mapped, as mmmd knows it from its socket.
 struct Attachment {
     pid_t pid = 0;

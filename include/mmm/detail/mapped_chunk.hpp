@@ -28,6 +28,18 @@ inline ElementAccess empty_access() {
     return a;
 }
 
+// The shared counters of a mapping's header (relaxed loads: figures for
+// people and monitors, not for synchronisation).
+inline ChunkActivity activity_of(const ElementAccess& a) noexcept {
+    ChunkActivity c;
+    c.version = a.sync->version.load(std::memory_order_acquire);
+    c.waiters = a.sync->waiters.load(std::memory_order_relaxed) +
+                a.sync->watchers.load(std::memory_order_relaxed);
+    c.lock_recoveries = a.sync->lock_recoveries.load(std::memory_order_relaxed);
+    c.stripe_recoveries = a.sync->stripe_recoveries.load(std::memory_order_relaxed);
+    return c;
+}
+
 class MappedChunk {
   public:
     // Takes over a mapping of `length` bytes at `base` made from mmmd's grant

@@ -1,6 +1,7 @@
-// The version() of chunks, read through read-only mappings (ChunkInfo has no
-// version: it lives in the segment). `top` keeps the mappings from tick to
-// tick; `metrics` maps each chunk once.
+// The live counters of chunks (version, waiters, recoveries: ChunkActivity),
+// read through read-only mappings (ChunkInfo has none of them: they live in
+// the segment). `top` keeps the mappings from tick to tick; `metrics` maps
+// each chunk once.
 #pragma once
 
 #include <mmm/client.hpp>
@@ -13,14 +14,14 @@
 
 namespace mmmctl {
 
-class ChunkVersions {
+class LiveCounters {
   public:
     // keep: leave chunks mapped for the next read (at most kMaxKept of them).
-    ChunkVersions(mmm::Client& client, bool keep) : client_(client), keep_(keep) {}
+    LiveCounters(mmm::Client& client, bool keep) : client_(client), keep_(keep) {}
 
-    // The chunk's version, or nullopt when it cannot be mapped (a heap chunk,
+    // The chunk's counters, or nullopt when it cannot be mapped (a heap chunk,
     // quarantined, deleted meanwhile, not readable by this user, a limit).
-    std::optional<std::uint32_t> read(const mmm::ChunkInfo& info);
+    std::optional<mmm::ChunkActivity> read(const mmm::ChunkInfo& info);
     // Unmaps the chunks whose names are not in `names` (sorted).
     void keep_only(const std::vector<std::string>& names);
 

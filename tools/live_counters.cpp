@@ -1,4 +1,4 @@
-#include "chunk_versions.hpp"
+#include "live_counters.hpp"
 
 #include <mmm/any_chunk.hpp>
 #include <mmm/error.hpp>
@@ -7,13 +7,13 @@
 
 namespace mmmctl {
 
-std::optional<std::uint32_t> ChunkVersions::read(const mmm::ChunkInfo& info) {
+std::optional<mmm::ChunkActivity> LiveCounters::read(const mmm::ChunkInfo& info) {
     if (info.kind != mmm::ChunkKind::array || info.state != mmm::ChunkState::ready)
         return std::nullopt;
     if (auto it = kept_.find(info.name); it != kept_.end()) {
         if (it->second.generation == info.generation) {
             if (!it->second.chunk) return std::nullopt;  // failed before: do not ask again
-            return it->second.chunk.version();
+            return it->second.chunk.activity();
         }
         kept_.erase(it);  // re-created under the same name
     }
@@ -26,19 +26,19 @@ std::optional<std::uint32_t> ChunkVersions::read(const mmm::ChunkInfo& info) {
             kept_.emplace(info.name, Entry{info.generation, mmm::AnyChunk()});
         return std::nullopt;
     }
-    std::optional<std::uint32_t> version;
+    std::optional<mmm::ChunkActivity> activity;
     // A chunk deleted and re-created between list() and open_any is another one.
     try {
-        if (chunk.info().generation == info.generation) version = chunk.version();
+        if (chunk.info().generation == info.generation) activity = chunk.activity();
     } catch (const mmm::Error&) {
         return std::nullopt;  // deleted meanwhile
     }
-    if (keep_ && kept_.size() < kMaxKept && version)
+    if (keep_ && kept_.size() < kMaxKept && activity)
         kept_.emplace(info.name, Entry{info.generation, std::move(chunk)});
-    return version;
+    return activity;
 }
 
-void ChunkVersions::keep_only(const std::vector<std::string>& names) {
+void LiveCounters::keep_only(const std::vector<std::string>& names) {
     for (auto it = kept_.begin(); it != kept_.end();) {
         if (std::binary_search(names.begin(), names.end(), it->first))
             ++it;
