@@ -234,6 +234,20 @@ if find(huge):
               1 / large if large else None, 1 / small if small else None, ">=", 0.8,
               f"{fmt(large)} vs {fmt(small)} us per create")
 
+# 8. heap chunks (issue #18): mmm's robust lock around Boost.Interprocess vs
+# managed_shared_memory with an interprocess_mutex, in the same process run.
+for op, what in (("find", "find of a named object"), ("insert", "map insert"),
+                 ("lookup", "map lookup")):
+    m = metric(f"BM_Heap/{op}/mmm", "items_per_second")
+    b = metric(f"BM_Heap/{op}/bip", "items_per_second")
+    ratio_row(f"heap chunk: {what} vs managed_shared_memory (ops/s)", m, b, ">=", 0.9,
+              f"{fmt(m)} vs {fmt(b)} ops/s")
+m = ns_per_item("BM_Heap/lock/mmm")
+b = ns_per_item("BM_Heap/lock/bip")
+if m and b:
+    rows.append(("heap chunk: lock + release vs interprocess_mutex lock + unlock",
+                 f"{fmt(m)} vs {fmt(b)} ns", f"{m/b:.2f}x", "-", "info"))
+
 # --- details ---------------------------------------------------------------------
 details = []
 def table(title, header, body):

@@ -54,7 +54,8 @@ fi
 # background load hits mmm and its baseline alike; the report takes medians.
 if [[ $quick == 1 ]]; then
   common=(--benchmark_min_time=0.001)
-  runs=("access_bench|" "wait_bench|" "control_bench|" "bandwidth_bench|" "registry_bench|")
+  runs=("access_bench|" "wait_bench|" "control_bench|" "bandwidth_bench|" "registry_bench|"
+    "heap_bench|")
 else
   interleave=(--benchmark_enable_random_interleaving=true)
   runs=(
@@ -64,6 +65,7 @@ else
     "control_bench_nopoll|--benchmark_repetitions=3 --benchmark_min_time=0.5 ${interleave[*]}"
     "bandwidth_bench|--benchmark_repetitions=3 ${interleave[*]}"
     "registry_bench|"
+    "heap_bench|--benchmark_repetitions=3 --benchmark_min_time=0.3 ${interleave[*]}"
   )
   common=()
 fi
