@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iostream>
 #include <optional>
 #include <random>
 #include <string>
@@ -142,11 +143,15 @@ void check_after_kill(mmm::HeapLock& h) {
 // the heap is then consistent, or marked corrupt (open_heap refuses it, it can
 // still be removed). Never a hang.
 TEST_F(HeapTest, AHolderKilledMidInsertionIsRecoveredEveryTime) {
-    constexpr int kRounds = 20;
-    const auto limit = std::chrono::steady_clock::now() + 90s;
+    // 100 rounds as the issue asks (about 8 s here); sanitizer builds, several
+    // times slower, stop at the time limit with fewer.
+    constexpr int kRounds = 100;
+    const auto limit = std::chrono::steady_clock::now() + 60s;
     std::mt19937 random(20261202);
-    int died = 0, corrupt = 0;
-    for (int round = 0; round < kRounds && std::chrono::steady_clock::now() < limit; ++round) {
+    int died = 0, corrupt = 0, rounds = 0;
+    std::string first_cause;  // of the heaps marked corrupt
+    for (int round = 0; round < kRounds && std::chrono::steady_clock::now() < limit;
+         ++round, ++rounds) {
         SCOPED_TRACE("round " + std::to_string(round));
         const std::string name = "kill." + std::to_string(round);
         auto heap = client().create_heap(name, kHeapBytes);
@@ -171,14 +176,19 @@ TEST_F(HeapTest, AHolderKilledMidInsertionIsRecoveredEveryTime) {
         }
         if (error) {
             ASSERT_EQ(error->code(), Errc::corrupt_header) << error->what();
+            if (first_cause.empty()) first_cause = error->what();
             ++corrupt;
             EXPECT_EQ(error_of([&] { (void)client().open_heap(name); }), Errc::corrupt_header);
             EXPECT_EQ(error_of([&] { (void)heap.lock(); }), Errc::corrupt_header);
         }
         client().remove(name);
     }
+    RecordProperty("rounds", rounds);
     RecordProperty("owner_died", died);
     RecordProperty("corrupt", corrupt);
+    std::cout << "[   NOTE   ] " << rounds << " rounds: " << died << " recovered after a death, "
+              << corrupt << " marked corrupt\n";
+    if (!first_cause.empty()) std::cout << "[   NOTE   ] the first: " << first_cause << '\n';
     // The churn holds the lock nearly all the time: most kills land inside it.
     EXPECT_GT(died + corrupt, 0);
 }
