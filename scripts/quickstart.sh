@@ -142,7 +142,7 @@ echo "--- mmmctl dump --format csv ---"
 step "Example 5: two processes share a map of strings (a heap chunk)"
 "$examples/mmm_example_heap" quickstart-heap || die "mmm_example_heap"
 
-step "Example 5: a C++ writer and a Python reader (numpy on the shared memory)"
+step "Example 6: a C++ writer and a Python reader (numpy on the shared memory)"
 # The package mmm as built in build/python, for the system python3 (its numpy).
 if [[ -f build/python/mmm/__init__.py ]]; then
   chunk=quickstart-py-particles
