@@ -109,7 +109,7 @@ void run_info(mmm::Client& client, const Invocation& inv) {
             const HeapReport r = heap_report(client, c);
             j["heap_bytes"] = c.bytes;
             j["heap_state"] = r.state;
-            j["heap_free_bytes"] = r.free_bytes ? Json(*r.free_bytes) : Json(nullptr);
+            j["heap_free_bytes"] = or_null(r.free_bytes);
             j["heap_objects"] = r.objects;
             j["heap_objects_truncated"] = r.more_objects;
         }

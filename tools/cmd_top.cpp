@@ -135,10 +135,6 @@ std::string or_dash(const std::optional<std::uint32_t>& v) {
     return v ? std::to_string(*v) : std::string("-");
 }
 
-Json or_null(const std::optional<std::uint32_t>& v) {
-    return v ? Json(*v) : Json(nullptr);
-}
-
 std::string fixed1(double value) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", value);
@@ -221,8 +217,8 @@ void print_json_tick(const Sample& before, const Sample& now, const std::vector<
         {"bytes", s.bytes},
         {"max_bytes", s.max_bytes},
         {"segment_dir", s.segment_dir},
-        {"shm_free_bytes", now.shm_free ? Json(*now.shm_free) : Json(nullptr)},
-        {"shm_total_bytes", now.shm_total ? Json(*now.shm_total) : Json(nullptr)},
+        {"shm_free_bytes", or_null(now.shm_free)},
+        {"shm_total_bytes", or_null(now.shm_total)},
         {"requests_per_second", requests_per_second(before, now)},
         {"connections", s.connections},
     };
@@ -230,14 +226,14 @@ void print_json_tick(const Sample& before, const Sample& now, const std::vector<
     for (const Row& r : rows) {
         list.push_back({
             {"name", r.name},
-            {"rate", r.rate ? Json(*r.rate) : Json(nullptr)},
+            {"rate", or_null(r.rate)},
             {"version", or_null(r.version)},
             {"attachments", r.attachments},
             {"writable_attachments", r.writable},
             {"waiters", or_null(r.waiters)},
             {"lock_recoveries", or_null(r.lock_recoveries)},
             {"stripe_recoveries", or_null(r.stripe_recoveries)},
-            {"writer_pid", r.writer_pid ? Json(*r.writer_pid) : Json(nullptr)},
+            {"writer_pid", or_null(r.writer_pid)},
             {"bytes", r.bytes},
             {"state", r.state},
         });

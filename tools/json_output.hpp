@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 
 namespace mmmctl {
@@ -20,6 +21,12 @@ Json chunk_json(const mmm::ChunkInfo& info);
 void append_chunk_json(std::string& out, const mmm::ChunkInfo& info);
 Json stats_json(const mmm::Stats& stats);
 Json error_json(const mmm::Error& error);
+
+// A figure that may be unknown: the value, or null.
+template <class T>
+Json or_null(const std::optional<T>& value) {
+    return value ? Json(*value) : Json(nullptr);
+}
 
 // Pretty-printed to stdout; bytes that are not UTF-8 (a corrupt header's type name) are replaced.
 void print_json(const Json& value);
