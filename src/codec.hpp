@@ -30,6 +30,8 @@ class Writer {
     void str(std::string_view s);
     // A u32 length, then the bytes (at most `limit` of them).
     void blob(std::span<const std::byte> b, std::size_t limit);
+    // Bytes already in the codec's form (a schema's cached encoding), verbatim.
+    void raw(std::span<const std::byte> b) { out_.insert(out_.end(), b.begin(), b.end()); }
     std::size_t size() const { return out_.size(); }
 
   private:
@@ -51,6 +53,12 @@ class Reader {
     bool boolean(const char* field);
     bool at_end() const { return pos_ == in_.size(); }
     std::size_t position() const { return pos_; }
+    // The bytes not read yet, and moving past n of them.
+    std::span<const std::byte> rest() const { return in_.subspan(pos_); }
+    void skip(std::size_t n) {
+        need(n);
+        pos_ += n;
+    }
     void expect_end() const;
     [[noreturn]] void fail(const std::string& what) const;
 

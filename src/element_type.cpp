@@ -35,8 +35,12 @@ std::string describe(const ElementType& t) {
 std::string type_mismatch(const ElementType& held, const ElementType& wanted) {
     if (wanted.size == 0) return {};
     if (!held.schema.is_opaque() && !wanted.schema.is_opaque()) {
+        // Equality first: it is cheap (the same decoded schema is one object),
+        // the account of a difference is not.
         std::string difference =
-            schema_difference(held.schema, wanted.schema, printable(wanted.name));
+            held.schema == wanted.schema
+                ? std::string()
+                : schema_difference(held.schema, wanted.schema, printable(wanted.name));
         if (!difference.empty()) return difference;
         if (!held.name.empty() && !wanted.name.empty() && held.name != wanted.name)
             return "the chunk holds " + describe(held) + " but was opened as " + describe(wanted) +
@@ -55,8 +59,7 @@ std::uint64_t fingerprint(const ElementType& t) {
     std::uint64_t h = fnv1a(kFnvOffset, t.name);
     h = fnv1a_u64(h, t.size);
     h = fnv1a_u64(h, t.align);
-    const std::vector<std::byte> schema = schema_bytes(t.schema);
-    return fnv1a(h, schema.data(), schema.size());
+    return fnv1a_u64(h, schema_digest(t.schema));
 }
 
 }  // namespace mmm::detail

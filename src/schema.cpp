@@ -5,6 +5,8 @@
 #include <mmm/schema.hpp>
 
 #include <mmm/detail/text.hpp>
+#include "fnv1a.hpp"
+#include "schema_codec.hpp"
 
 #include <algorithm>
 #include <map>
@@ -15,7 +17,17 @@ namespace mmm {
 
 struct Schema::Data {
     std::vector<Type> types;
+    std::vector<std::byte> bytes;  // the stored form (schema_codec.hpp), made once
+    std::uint64_t digest = 0;      // FNV-1a of `bytes`
 };
+
+std::span<const std::byte> SchemaAccess::bytes(const Schema& s) {
+    return s.data_->bytes;
+}
+
+std::uint64_t SchemaAccess::digest(const Schema& s) {
+    return s.data_->digest;
+}
 
 namespace {
 
@@ -380,6 +392,9 @@ Schema Schema::Builder::build() && {
         invalid("records and arrays nest more than " + std::to_string(kMaxSchemaDepth) + " deep");
     auto data = std::make_shared<Data>();
     data->types = std::move(types_);
+    detail::Writer w(data->bytes);
+    detail::encode_types(w, data->types);
+    data->digest = detail::fnv1a(detail::kFnvOffset, data->bytes.data(), data->bytes.size());
     return Schema(std::move(data));
 }
 

@@ -2,12 +2,103 @@
 
 #include <mmm/error.hpp>
 
+#include <algorithm>
+#include <mutex>
 #include <optional>
 
 namespace mmm::detail {
 
-void encode_schema(Writer& w, const Schema& schema) {
-    const auto& types = schema.types();
+namespace {
+
+// Decoded schemas, by their bytes: a daemon sees the same few types in every
+// open and create, a client the same few in every reply, so a repeat skips
+// parsing and validation and shares the first copy. Bounded: an unknown schema
+// replaces the oldest entry.
+class KnownSchemas {
+  public:
+    // The known schema whose bytes `input` starts with. The stored form is
+    // self-delimiting (a parser stops after the last type), so no valid schema
+    // is a proper prefix of another: a match is exactly that schema.
+    std::optional<Schema> find_prefix(std::span<const std::byte> input) {
+        std::lock_guard lock(mutex_);
+        for (const Schema& s : schemas_) {
+            const auto known = SchemaAccess::bytes(s);
+            if (known.size() <= input.size() &&
+                std::equal(known.begin(), known.end(), input.begin()))
+                return s;
+        }
+        return std::nullopt;
+    }
+    void add(const Schema& s) {
+        std::lock_guard lock(mutex_);
+        if (schemas_.size() < kCapacity) {
+            schemas_.push_back(s);
+        } else {
+            schemas_[next_] = s;
+            next_ = (next_ + 1) % kCapacity;
+        }
+    }
+
+  private:
+    static constexpr std::size_t kCapacity = 32;
+    std::mutex mutex_;
+    std::vector<Schema> schemas_;
+    std::size_t next_ = 0;
+};
+
+KnownSchemas& known_schemas() {
+    static KnownSchemas* known = new KnownSchemas;  // never destroyed: used until exit
+    return *known;
+}
+
+void check_type_count(Reader& r, std::size_t count) {
+    if (count < 1 || count > kMaxSchemaTypes)
+        r.fail("a schema of " + std::to_string(count) + " types");
+}
+
+void check_field_count(Reader& r, std::size_t fields) {
+    if (fields > kMaxRecordFields)
+        r.fail("a schema record of " + std::to_string(fields) + " fields");
+}
+
+Schema parse_schema(Reader& r) {
+    const std::size_t count = r.u16();
+    check_type_count(r, count);
+    Schema::Builder b;
+    try {
+        for (std::size_t i = 0; i < count; ++i) {
+            Schema::Type t;
+            t.kind = static_cast<FieldKind>(r.u8());
+            t.size = r.u64();
+            t.align = r.u64();
+            if (t.kind == FieldKind::array) {
+                t.element = r.u32();
+                t.extent = r.u64();
+            } else if (t.kind == FieldKind::record) {
+                t.name = r.str();
+                const std::size_t fields = r.u16();
+                check_field_count(r, fields);
+                t.fields.reserve(fields);
+                for (std::size_t f = 0; f < fields; ++f) {
+                    Schema::Field field;
+                    field.name = r.str();
+                    field.offset = r.u64();
+                    field.type = r.u32();
+                    t.fields.push_back(std::move(field));
+                }
+            }
+            b.add(std::move(t));
+        }
+        return std::move(b).build();  // validates every type
+    } catch (const Error& e) {
+        if (e.code() == Errc::invalid_argument) r.fail(e.message());
+        throw;
+    }
+}
+
+}  // namespace
+
+void encode_types(Writer& w, const std::vector<Schema::Type>& types) {
     w.u16(static_cast<std::uint16_t>(types.size()));
     for (const Schema::Type& t : types) {
         w.u8(static_cast<std::uint8_t>(t.kind));
@@ -28,47 +119,18 @@ void encode_schema(Writer& w, const Schema& schema) {
     }
 }
 
-std::vector<std::byte> schema_bytes(const Schema& schema) {
-    std::vector<std::byte> out;
-    Writer w(out);
-    encode_schema(w, schema);
-    return out;
+void encode_schema(Writer& w, const Schema& schema) {
+    w.raw(SchemaAccess::bytes(schema));
 }
 
 Schema decode_schema(Reader& r) {
-    const std::size_t count = r.u16();
-    if (count < 1 || count > kMaxSchemaTypes)
-        r.fail("a schema of " + std::to_string(count) + " types");
-    Schema::Builder b;
-    try {
-        for (std::size_t i = 0; i < count; ++i) {
-            Schema::Type t;
-            t.kind = static_cast<FieldKind>(r.u8());
-            t.size = r.u64();
-            t.align = r.u64();
-            if (t.kind == FieldKind::array) {
-                t.element = r.u32();
-                t.extent = r.u64();
-            } else if (t.kind == FieldKind::record) {
-                t.name = r.str();
-                const std::size_t fields = r.u16();
-                if (fields > kMaxRecordFields)
-                    r.fail("a schema record of " + std::to_string(fields) + " fields");
-                for (std::size_t f = 0; f < fields; ++f) {
-                    Schema::Field field;
-                    field.name = r.str();
-                    field.offset = r.u64();
-                    field.type = r.u32();
-                    t.fields.push_back(std::move(field));
-                }
-            }
-            b.add(std::move(t));
-        }
-        return std::move(b).build();  // validates every type
-    } catch (const Error& e) {
-        if (e.code() == Errc::invalid_argument) r.fail(e.message());
-        throw;
+    if (auto known = known_schemas().find_prefix(r.rest())) {
+        r.skip(SchemaAccess::bytes(*known).size());
+        return *std::move(known);
     }
+    Schema schema = parse_schema(r);
+    known_schemas().add(schema);
+    return schema;
 }
 
 namespace {

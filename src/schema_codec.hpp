@@ -10,22 +10,47 @@
 //             u64 offset, u32 type
 //
 // A decoded schema is untrusted input until Schema::Builder::build() has
-// validated it, which decode_schema always does. Not user API.
+// validated it, which decode_schema always does (or finds the same bytes
+// among the schemas it validated before). build() encodes every schema once;
+// encode_schema and schema_bytes give that copy. Not user API.
 #pragma once
 
 #include "codec.hpp"
 
 #include <mmm/schema.hpp>
 
+#include <cstdint>
+#include <span>
 #include <string>
+#include <vector>
+
+namespace mmm {
+
+// The cached forms a Schema keeps (src/schema.cpp).
+struct SchemaAccess {
+    static std::span<const std::byte> bytes(const Schema& s);
+    static std::uint64_t digest(const Schema& s);
+};
+
+}  // namespace mmm
 
 namespace mmm::detail {
 
+// The stored form of `types` (Schema::Builder::build() calls it once per schema).
+void encode_types(Writer& w, const std::vector<Schema::Type>& types);
 void encode_schema(Writer& w, const Schema& schema);
 // Throws mmm::Error with the Reader's failure code when the bytes are not a
 // valid schema (the message says what is wrong).
 Schema decode_schema(Reader& r);
-std::vector<std::byte> schema_bytes(const Schema& schema);
+// A copy of the bytes encode_schema writes.
+inline std::vector<std::byte> schema_bytes(const Schema& schema) {
+    const auto bytes = SchemaAccess::bytes(schema);
+    return {bytes.begin(), bytes.end()};
+}
+// FNV-1a of schema_bytes(schema), computed once.
+inline std::uint64_t schema_digest(const Schema& schema) {
+    return SchemaAccess::digest(schema);
+}
 
 // The first difference between the schema a chunk holds and the one it was
 // opened with, for a user: "field 'y' is float32 at offset 4 in the chunk,

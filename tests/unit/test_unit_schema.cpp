@@ -275,4 +275,45 @@ TEST(Schema, TheStoredFormRoundTrips) {
     }
 }
 
+// decode_schema keeps the schemas it validated and shares them when the same
+// bytes come again; anything else, however close, is parsed and validated.
+TEST(Schema, ARepeatedSchemaIsSharedAndANearCopyIsStillValidated) {
+    const auto bytes = mmm::detail::schema_bytes(schema_of<Particle>());
+    std::vector<std::byte> framed = bytes;
+    framed.push_back(std::byte{0x7f});  // whatever follows the schema in a message
+    mmm::detail::Reader first(framed, mmm::Errc::corrupt_header);
+    const Schema a = mmm::detail::decode_schema(first);
+    mmm::detail::Reader second(framed, mmm::Errc::corrupt_header);
+    const Schema b = mmm::detail::decode_schema(second);
+    EXPECT_EQ(first.position(), bytes.size());
+    EXPECT_EQ(second.position(), bytes.size());
+    EXPECT_EQ(a, schema_of<Particle>());
+    EXPECT_EQ(mmm::detail::schema_digest(a), mmm::detail::schema_digest(b));
+    EXPECT_EQ(mmm::detail::schema_digest(a), mmm::detail::schema_digest(schema_of<Particle>()));
+
+    // Every copy with one bit flipped: not known, so parsed and validated.
+    std::size_t flipped = 0;
+    for (std::size_t at = 0; at < bytes.size(); ++at) {
+        std::vector<std::byte> near = bytes;
+        near[at] ^= std::byte{0x01};
+        mmm::detail::Reader r(near, mmm::Errc::corrupt_header);
+        try {
+            const Schema s = mmm::detail::decode_schema(r);
+            // Some flips give another valid schema (a field renamed): never this one.
+            EXPECT_NE(mmm::detail::schema_bytes(s), bytes) << "flip at " << at;
+        } catch (const mmm::Error& e) {
+            EXPECT_EQ(e.code(), mmm::Errc::corrupt_header) << "flip at " << at;
+            ++flipped;
+        }
+    }
+    EXPECT_GT(flipped, bytes.size() / 2);  // most single flips break the layout
+
+    // Cut short: never read as the known schema it starts like.
+    for (std::size_t keep : {std::size_t{0}, std::size_t{1}, bytes.size() / 2, bytes.size() - 1}) {
+        const std::vector<std::byte> cut(bytes.begin(), bytes.begin() + static_cast<long>(keep));
+        mmm::detail::Reader r(cut, mmm::Errc::corrupt_header);
+        EXPECT_THROW(mmm::detail::decode_schema(r), mmm::Error) << "kept " << keep;
+    }
+}
+
 }  // namespace
