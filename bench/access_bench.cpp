@@ -13,6 +13,9 @@
 //               replayed on a private ChunkSync, to attribute its cost.
 //               8-byte elements take no stripe (one atomic store), so only
 //               the version half applies to them.
+//    BM_Access/*/growable_interleaved: checked read/write of a fixed chunk and
+//    of a growable one (CreateOptions::max_count = 4x its count), alternating
+//    blocks; the ratio is what the live count costs the element path (#19).
 //    BM_Access/*/interleaved runs pointer, checked and checked_single in
 //    alternating blocks within one benchmark (the verdicts use these); the
 //    write ones also run version_only: *pointer(i) = v plus the atomic add of
@@ -170,15 +173,17 @@ constexpr std::size_t kElements = 1024;
 enum class How { raw, pointer, checked, checked_single };
 
 template <class E>
-mmm::MemChunk<E> create_for(const std::string& name, How how) {
+mmm::MemChunk<E> create_for(const std::string& name, How how, bool growable) {
     mmm::CreateOptions options;
     options.single_writer = how == How::checked_single;
+    if (growable) options.max_count = 4 * kElements;
     return client().create<E>(name, kElements, options);
 }
 
 template <class E>
 struct Fixture {
-    explicit Fixture(How how = How::checked) : mc(create_for<E>(name, how)) {}
+    explicit Fixture(How how = How::checked, bool growable = false)
+        : mc(create_for<E>(name, how, growable)) {}
     std::string name = unique_name("access");
     mmm::MemChunk<E> mc;
     ~Fixture() {
@@ -324,6 +329,41 @@ void BM_AccessInterleaved(benchmark::State& state) {
     });
 }
 
+// Checked access to a fixed and a growable chunk, alternating blocks as above.
+template <class E, bool kWrite>
+void BM_GrowableInterleaved(benchmark::State& state) {
+    guarded(state, [&] {
+        Fixture<E> fixed(How::checked, false);
+        Fixture<E> growable(How::checked, true);
+        fill_chunk(fixed.mc);
+        fill_chunk(growable.mc);
+        double ns[2] = {0, 0};  // fixed, growable
+        std::uint64_t x = 0;
+        int first = 0;
+        for (auto _ : state) {
+            for (int k = 0; k < 2; ++k) {
+                const int variant = (first + k) % 2;
+                auto& mc = variant == 0 ? fixed.mc : growable.mc;
+                auto t0 = mmm_bench::Clock::now();
+                for (int b = 0; b < kBlock; ++b) {
+                    ++x;
+                    if constexpr (kWrite)
+                        write_pass<E, How::checked>(mc, x);
+                    else
+                        read_pass<E, How::checked>(mc);
+                }
+                ns[variant] += mmm_bench::ns_between(t0, mmm_bench::Clock::now());
+            }
+            first = 1 - first;
+        }
+        const double elements =
+            static_cast<double>(state.iterations()) * static_cast<double>(kBlock * kElements);
+        state.counters["fixed_ns"] = ns[0] / elements;
+        state.counters["growable_ns"] = ns[1] / elements;
+        state.counters["ratio"] = ns[1] / ns[0];  // <= 1.1 is the target
+    });
+}
+
 // The halves of seq_write (include/mmm/detail/seqlock.hpp), replayed on a
 // private ChunkSync with the same layout, to show where a checked write's time goes.
 
@@ -382,6 +422,15 @@ BENCHMARK_TEMPLATE(BM_AccessInterleaved, Line, false)->Name("BM_Access/read/line
 BENCHMARK_TEMPLATE(BM_AccessInterleaved, std::uint64_t, true)
     ->Name("BM_Access/write/u64/interleaved");
 BENCHMARK_TEMPLATE(BM_AccessInterleaved, Line, true)->Name("BM_Access/write/line64/interleaved");
+
+BENCHMARK_TEMPLATE(BM_GrowableInterleaved, std::uint64_t, false)
+    ->Name("BM_Access/read/u64/growable_interleaved");
+BENCHMARK_TEMPLATE(BM_GrowableInterleaved, Line, false)
+    ->Name("BM_Access/read/line64/growable_interleaved");
+BENCHMARK_TEMPLATE(BM_GrowableInterleaved, std::uint64_t, true)
+    ->Name("BM_Access/write/u64/growable_interleaved");
+BENCHMARK_TEMPLATE(BM_GrowableInterleaved, Line, true)
+    ->Name("BM_Access/write/line64/growable_interleaved");
 
 BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::raw)->Name("BM_Read/u64/raw");
 BENCHMARK_TEMPLATE(BM_Read, std::uint64_t, How::pointer)->Name("BM_Read/u64/pointer");

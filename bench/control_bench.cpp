@@ -8,6 +8,16 @@
 //   BM_Open/shm_raw        shm_open + fstat + mmap (+ munmap + close) of a segment
 //                          of the same size
 //   BM_Open/mmmd_ping      a ping request to mmmd (its round trip, no work)
+//   BM_Open/described_interleaved  open<Particle> (a described struct: nested
+//                          structs, an enum, an array; its schema is compared field
+//                          by field) and open<uint64_t> of a chunk of the same
+//                          size, alternating within one benchmark; the ratio of
+//                          their medians is the cost of the schema check (#16)
+// Growing a chunk (#19):
+//   BM_Grow/interleaved    resize of a growable chunk by 1 GiB (mmmd reserves and
+//                          zeroes the new pages, logs and publishes the new count)
+//                          vs posix_fallocate of the same 1 GiB on a raw segment,
+//                          alternating; each is shrunk back untimed in between
 // Create + remove, ops/s over 1 and 8 client processes:
 //   BM_CreateRemove/mmm/procs:N   create<uint64_t>(name, 512), unmap, remove
 //   BM_CreateRemove/raw/procs:N   shm_open(O_CREAT|O_EXCL) + posix_fallocate(4 KiB)
@@ -21,17 +31,41 @@
 #include "client_core.hpp"
 #include "protocol.hpp"
 
+#include <boost/describe.hpp>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <vector>
+
+namespace bench_types {
+
+enum class Kind : std::uint8_t { gas, dust };
+
+struct Vec3 {
+    float x, y, z;
+};
+BOOST_DESCRIBE_STRUCT(Vec3, (), (x, y, z))
+
+// The struct of examples/particles.cpp: 48 bytes, 11 leaf fields, two levels.
+struct Particle {
+    Vec3 position;
+    Vec3 velocity;
+    float mass;
+    Kind kind;
+    std::array<std::int32_t, 4> neighbours;
+};
+BOOST_DESCRIBE_STRUCT(Particle, (), (position, velocity, mass, kind, neighbours))
+
+}  // namespace bench_types
 
 namespace {
 
@@ -80,6 +114,44 @@ void BM_Open_mmmd_ping(benchmark::State& state) {
     guarded(state, [&] {
         mmm::detail::ClientCore core(mmm_bench::daemon().client_options());
         sample_each(state, [&] { core.call(mmm::proto::PingRequest{}); });
+    });
+}
+
+// open<Particle> against open<uint64_t>, the same segment size, alternating
+// so that both see the same moments of a noisy VM.
+void BM_Open_described_interleaved(benchmark::State& state) {
+    guarded(state, [&] {
+        using bench_types::Particle;
+        auto& c = client();
+        const std::string described = mmm_bench::unique_name("open-described");
+        const std::string scalar = mmm_bench::unique_name("open-scalar");
+        c.create<Particle>(described, 1);
+        c.create<std::uint64_t>(scalar, sizeof(Particle) / sizeof(std::uint64_t));
+        mmm_bench::at_teardown([described, scalar] {
+            client().remove(described);
+            client().remove(scalar);
+        });
+        mmm_bench::Samples described_ns, scalar_ns;
+        bool described_first = true;
+        for (auto _ : state) {
+            for (int k = 0; k < 2; ++k) {
+                const bool do_described = (k == 0) == described_first;
+                auto t0 = Clock::now();
+                if (do_described) {
+                    auto mc = c.open<Particle>(described);
+                    benchmark::DoNotOptimize(mc.span().data());
+                } else {
+                    auto mc = c.open<std::uint64_t>(scalar);
+                    benchmark::DoNotOptimize(mc.span().data());
+                }
+                (do_described ? described_ns : scalar_ns)
+                    .add(mmm_bench::ns_between(t0, Clock::now()));
+            }
+            described_first = !described_first;
+        }
+        described_ns.report(state, "described_");
+        scalar_ns.report(state, "scalar_");
+        state.counters["ratio"] = described_ns.quantile(0.5) / scalar_ns.quantile(0.5);
     });
 }
 
@@ -174,6 +246,61 @@ void BM_Open_shm_raw(benchmark::State& state) {
     });
 }
 
+// --- grow ------------------------------------------------------------------------
+
+constexpr std::uint64_t kGrowBytes = std::uint64_t{1} << 30;
+
+void BM_Grow_interleaved(benchmark::State& state) {
+    guarded(state, [&] {
+        const std::uint64_t grow = mmm_bench::pick(kGrowBytes, std::uint64_t{16} << 20);
+        const std::size_t base = 512;  // uint64_t: 4 KiB, page-aligned past the header
+        const std::size_t grown = base + grow / sizeof(std::uint64_t);
+        auto& c = client();
+        const std::string name = mmm_bench::unique_name("grow");
+        mmm::CreateOptions options;
+        options.max_count = grown;
+        auto mc = c.create<std::uint64_t>(name, base, options);
+        mmm_bench::at_teardown([name] { client().remove(name); });
+
+        const std::string seg = mmm_bench::raw_segment_name("grow");
+        int fd = ::shm_open(seg.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) throw sys_error("shm_open " + seg);
+        ::shm_unlink(seg.c_str());  // the fd keeps it; nothing to leak
+        const off_t raw_base = static_cast<off_t>(mc.info().segment_bytes - grow);
+        if (::ftruncate(fd, static_cast<off_t>(mc.info().segment_bytes)) != 0)
+            throw sys_error("ftruncate");
+
+        double mmm_s = 0, raw_s = 0;
+        bool mmm_first = true;
+        for (auto _ : state) {
+            for (int k = 0; k < 2; ++k) {
+                const bool do_mmm = (k == 0) == mmm_first;
+                auto t0 = Clock::now();
+                if (do_mmm) {
+                    mc.resize(grown);
+                } else if (int err = ::posix_fallocate(fd, raw_base, static_cast<off_t>(grow))) {
+                    errno = err;
+                    throw sys_error("posix_fallocate");
+                }
+                (do_mmm ? mmm_s : raw_s) += mmm_bench::seconds_between(t0, Clock::now());
+                if (do_mmm) {
+                    mc.resize(base);
+                } else if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, raw_base,
+                                       static_cast<off_t>(grow)) != 0) {
+                    throw sys_error("fallocate punch");
+                }
+            }
+            mmm_first = !mmm_first;
+        }
+        ::close(fd);
+        const double n = static_cast<double>(state.iterations());
+        state.counters["mmm_ms"] = mmm_s / n * 1e3;
+        state.counters["fallocate_ms"] = raw_s / n * 1e3;
+        state.counters["ratio"] = raw_s / mmm_s;  // >= 1: mmm as fast as fallocate
+        state.counters["grow_bytes"] = static_cast<double>(grow);
+    });
+}
+
 // --- create + remove ------------------------------------------------------------
 
 constexpr std::size_t kCreateCount = 512;  // uint64_t: 4 KiB of elements
@@ -260,6 +387,11 @@ BENCHMARK(BM_Open_mmm)->Name("BM_Open/mmm");
 BENCHMARK(BM_Open_socket_rtt)->Name("BM_Open/socket_rtt");
 BENCHMARK(BM_Open_shm_raw)->Name("BM_Open/shm_raw");
 BENCHMARK(BM_Open_mmmd_ping)->Name("BM_Open/mmmd_ping");
+BENCHMARK(BM_Open_described_interleaved)->Name("BM_Open/described_interleaved");
+BENCHMARK(BM_Grow_interleaved)
+    ->Name("BM_Grow/interleaved")
+    ->Iterations(4)
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_TEMPLATE(BM_CreateRemove, CreateVariant::mmm)
     ->Name("BM_CreateRemove/mmm")

@@ -248,6 +248,26 @@ if m and b:
     rows.append(("heap chunk: lock + release vs interprocess_mutex lock + unlock",
                  f"{fmt(m)} vs {fmt(b)} ns", f"{m/b:.2f}x", "-", "info"))
 
+# 9. schemas (issue #16): open<T> of a described struct vs open<uint64_t> of a
+# chunk of the same size, alternating in one benchmark.
+d = metric("BM_Open/described_interleaved", "described_p50_ns")
+u = metric("BM_Open/described_interleaved", "scalar_p50_ns")
+ratio_row("open<T> of a described struct (11 fields, nested) vs open<uint64_t> (p50, interleaved)",
+          d, u, "<=", 1.05, f"{fmt(d and d/1e3)} vs {fmt(u and u/1e3)} us")
+
+# 10. growable chunks (issue #19)
+for op in ("read", "write"):
+    for elem, label in (("u64", "8-byte"), ("line64", "64-byte")):
+        n = f"BM_Access/{op}/{elem}/growable_interleaved"
+        g = metric(n, "growable_ns")
+        f = metric(n, "fixed_ns")
+        ratio_row(f"checked {op}(i), {label} element, growable chunk vs fixed (time/op, "
+                  "interleaved)", g, f, "<=", 1.1, f"{fmt(g)} vs {fmt(f)} ns")
+m = metric("BM_Grow/interleaved", "mmm_ms")
+r = metric("BM_Grow/interleaved", "fallocate_ms")
+ratio_row("resize: grow by 1 GiB vs posix_fallocate of 1 GiB (speed, interleaved)", r, m, ">=",
+          0.9, f"{fmt(m)} vs {fmt(r)} ms")
+
 # --- details ---------------------------------------------------------------------
 details = []
 def table(title, header, body):
