@@ -10,9 +10,10 @@
 //   BM_Open/mmmd_ping      a ping request to mmmd (its round trip, no work)
 //   BM_Open/described_interleaved  open<Particle> (a described struct: nested
 //                          structs, an enum, an array; its schema is compared field
-//                          by field) and open<uint64_t> of a chunk of the same
-//                          size, alternating within one benchmark; the ratio of
-//                          their medians is the cost of the schema check (#16)
+//                          by field), open<Opaque> of the same size and alignment
+//                          without a schema, and open<uint64_t> of 48 bytes,
+//                          rotating within one benchmark; described / opaque is
+//                          the cost of the schema (#16)
 // Growing a chunk (#19):
 //   BM_Grow/interleaved    resize of a growable chunk by 1 GiB (mmmd reserves and
 //                          zeroes the new pages, logs and publishes the new count)
@@ -65,7 +66,15 @@ struct Particle {
 };
 BOOST_DESCRIBE_STRUCT(Particle, (), (position, velocity, mass, kind, neighbours))
 
+// The same size and alignment, stored without a schema.
+struct Opaque {
+    alignas(4) unsigned char bytes[sizeof(Particle)];
+};
+
 }  // namespace bench_types
+
+template <>
+inline constexpr bool mmm::opaque_schema_v<bench_types::Opaque> = true;
 
 namespace {
 
@@ -117,41 +126,48 @@ void BM_Open_mmmd_ping(benchmark::State& state) {
     });
 }
 
-// open<Particle> against open<uint64_t>, the same segment size, alternating
-// so that both see the same moments of a noisy VM.
+// open<Particle> against open<> of the same geometry (one 48-byte element,
+// align 4) with no schema (opaque: what every open was before schemas), and
+// against open<uint64_t> (six elements), rotating so that all three see the
+// same moments of a noisy VM.
 void BM_Open_described_interleaved(benchmark::State& state) {
     guarded(state, [&] {
+        using bench_types::Opaque;
         using bench_types::Particle;
         auto& c = client();
         const std::string described = mmm_bench::unique_name("open-described");
+        const std::string opaque = mmm_bench::unique_name("open-opaque");
         const std::string scalar = mmm_bench::unique_name("open-scalar");
         c.create<Particle>(described, 1);
+        c.create<Opaque>(opaque, 1);
         c.create<std::uint64_t>(scalar, sizeof(Particle) / sizeof(std::uint64_t));
-        mmm_bench::at_teardown([described, scalar] {
-            client().remove(described);
-            client().remove(scalar);
+        mmm_bench::at_teardown([described, opaque, scalar] {
+            for (const auto* n : {&described, &opaque, &scalar}) client().remove(*n);
         });
-        mmm_bench::Samples described_ns, scalar_ns;
-        bool described_first = true;
+        mmm_bench::Samples ns[3];  // described, opaque, scalar
+        int first = 0;
         for (auto _ : state) {
-            for (int k = 0; k < 2; ++k) {
-                const bool do_described = (k == 0) == described_first;
+            for (int k = 0; k < 3; ++k) {
+                const int variant = (first + k) % 3;
                 auto t0 = Clock::now();
-                if (do_described) {
+                if (variant == 0) {
                     auto mc = c.open<Particle>(described);
+                    benchmark::DoNotOptimize(mc.span().data());
+                } else if (variant == 1) {
+                    auto mc = c.open<Opaque>(opaque);
                     benchmark::DoNotOptimize(mc.span().data());
                 } else {
                     auto mc = c.open<std::uint64_t>(scalar);
                     benchmark::DoNotOptimize(mc.span().data());
                 }
-                (do_described ? described_ns : scalar_ns)
-                    .add(mmm_bench::ns_between(t0, Clock::now()));
+                ns[variant].add(mmm_bench::ns_between(t0, Clock::now()));
             }
-            described_first = !described_first;
+            first = (first + 1) % 3;
         }
-        described_ns.report(state, "described_");
-        scalar_ns.report(state, "scalar_");
-        state.counters["ratio"] = described_ns.quantile(0.5) / scalar_ns.quantile(0.5);
+        ns[0].report(state, "described_");
+        ns[1].report(state, "opaque_");
+        ns[2].report(state, "scalar_");
+        state.counters["ratio"] = ns[0].quantile(0.5) / ns[1].quantile(0.5);
     });
 }
 

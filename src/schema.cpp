@@ -302,7 +302,12 @@ std::uint64_t scalar_size(FieldKind kind) noexcept {
     }
 }
 
-Schema::Schema() : Schema(opaque(1, 1)) {}
+// Every default-constructed ElementType and ChunkInfo holds one: built once.
+Schema::Schema()
+    : data_([] {
+          static const Schema one_byte = opaque(1, 1);
+          return one_byte.data_;
+      }()) {}
 Schema::Schema(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
 
 Schema Schema::opaque(std::uint64_t size, std::uint64_t align) {
