@@ -85,7 +85,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Peer peer_;
     ConnectionHandler& handler_;
     boost::asio::steady_timer linger_;
-    std::array<std::byte, 64 * 1024> chunk_{};
+    std::array<std::byte, std::size_t{64} * 1024> chunk_{};
     std::vector<std::byte> input_;
     std::deque<Outgoing> output_;
     std::size_t queued_bytes_ = 0;

@@ -123,7 +123,8 @@ void Registry::migrate_legacy_segments() {
         if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0)
             legacy.emplace_back(e->d_name);
     for (const std::string& file : legacy) {
-        const std::string path = root + "/" + file;
+        std::string path = root;
+        path.append("/").append(file);
         const std::string name = file.substr(prefix.size());
         detail::UniqueFd fd(::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
         if (!fd) {

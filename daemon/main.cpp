@@ -171,7 +171,9 @@ int run(const Config& config, mmmd::Daemonizer& daemonizer) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// The outer handler: what fails before the daemon runs (parsing, detaching)
+// or while reporting a failure is said on stderr, never std::terminate.
+int main(int argc, char** argv) try {
     Config config;
     if (int code = parse(argc, argv, config); code >= 0) return code;
     std::signal(SIGPIPE, SIG_IGN);
@@ -187,4 +189,10 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "mmmd: %s\n", e.what());
         return 1;
     }
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "mmmd: %s\n", e.what());
+    return 1;
+} catch (...) {
+    std::fprintf(stderr, "mmmd: failed with an unknown exception\n");
+    return 1;
 }

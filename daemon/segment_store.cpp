@@ -122,7 +122,8 @@ UniqueFd private_dir(const std::string& path) {
 
 }  // namespace
 
-SegmentStore::SegmentStore(std::string name_space, std::string shm_root, std::string huge_root)
+SegmentStore::SegmentStore(std::string name_space, std::string shm_root,
+                           const std::string& huge_root)
     : name_space_(std::move(name_space)), shm_root_(std::move(shm_root)) {
     shm_.path = detail::segment_dir_for(shm_root_, name_space_);
     shm_.fd = private_dir(shm_.path);

@@ -35,7 +35,7 @@ class SegmentStore {
     // Creates (or checks) the private directories. `huge_root` empty: none.
     // Throws std::runtime_error with a message for the user when a directory
     // is not mmmd's own and private, or the huge root is no huge-page tmpfs.
-    SegmentStore(std::string name_space, std::string shm_root, std::string huge_root);
+    SegmentStore(std::string name_space, std::string shm_root, const std::string& huge_root);
 
     const std::string& name_space() const { return name_space_; }
     // The directory of the registry log (the /dev/shm one).

@@ -14,7 +14,7 @@ set -euo pipefail
 
 packages=(
   cmake make pkg-config
-  g++ clang libclang-rt-14-dev
+  g++ clang clang-tidy libclang-rt-14-dev
   libboost1.81-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dpkg-dev file help2man lintian systemd adduser passwd

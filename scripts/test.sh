@@ -3,26 +3,30 @@
 # stopping at the first failure:
 #   1. deps    scripts/install-deps.sh
 #   2. main    RelWithDebInfo build with -DMMM_WERROR=ON in build/, ctest
-#   3. package scripts/test-package.sh: the Debian packages built in build-pkg/
+#   3. tidy    scripts/tidy.sh build: clang-tidy (.clang-tidy) over src/, daemon/
+#              and tools/, every finding an error
+#   4. package scripts/test-package.sh: the Debian packages built in build-pkg/
 #              (scripts/package.sh), their contents, lintian, systemd-analyze
 #              verify of the units; as root, also install them, run mmmd as the
 #              unit does (user mmm), build a find_package(mmm) consumer against
 #              /usr, share a chunk between members of group mmm, upgrade, purge
 #              and check that nothing is left
-#   4. asan    AddressSanitizer + UBSan build in build-asan/, ctest
-#   5. tsan    ThreadSanitizer build in build-tsan/, ctest (every test: TSan
+#   5. asan    AddressSanitizer + UBSan build in build-asan/, ctest
+#   6. tsan    ThreadSanitizer build in build-tsan/, ctest (every test: TSan
 #              sees the threads of each process, its helpers included)
-#   6. fuzz    clang++ libFuzzer build in build-fuzz/; every build-fuzz/fuzz/fuzz_*
-#              runs for MMM_FUZZ_SECONDS over a temporary copy of fuzz/corpus/<name>/
-#   7. shm     fails when the run left /dev/shm/mmm.* segments that were not
+#   7. fuzz    clang++ libFuzzer build in build-fuzz/; every build-fuzz/fuzz/fuzz_*
+#              runs for MMM_FUZZ_SECONDS over a temporary copy of fuzz/corpus/<name>/,
+#              two at a time (one per core)
+#   8. shm     fails when the run left /dev/shm/mmm.* segments that were not
 #              there before it started
 # and a timing summary at the end.
 #
 # Environment:
-#   MMM_SKIP_PACKAGE=1   skip stage 3
-#   MMM_SKIP_ASAN=1      skip stage 4
-#   MMM_SKIP_TSAN=1      skip stage 5
-#   MMM_SKIP_FUZZ=1      skip stage 6
+#   MMM_SKIP_TIDY=1      skip stage 3
+#   MMM_SKIP_PACKAGE=1   skip stage 4
+#   MMM_SKIP_ASAN=1      skip stage 5
+#   MMM_SKIP_TSAN=1      skip stage 6
+#   MMM_SKIP_FUZZ=1      skip stage 7
 #   MMM_FUZZ_SECONDS=N   time per fuzzer (default 60)
 #
 # Usage: scripts/test.sh          Exit status: 0 when every stage passed.
@@ -140,7 +144,16 @@ configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMM_WERROR=ON -DMM
 run_ctest build
 end_stage
 
-# --- 3. Debian packages ----------------------------------------------------
+# --- 3. clang-tidy ---------------------------------------------------------
+if [[ ${MMM_SKIP_TIDY:-0} == 1 ]]; then
+  skip_stage tidy "MMM_SKIP_TIDY=1"
+else
+  begin_stage tidy "clang-tidy over src/ daemon/ tools/ (build/compile_commands.json)"
+  scripts/tidy.sh build
+  end_stage
+fi
+
+# --- 4. Debian packages ----------------------------------------------------
 if [[ ${MMM_SKIP_PACKAGE:-0} == 1 ]]; then
   skip_stage package "MMM_SKIP_PACKAGE=1"
 else
@@ -153,7 +166,7 @@ sanitizer_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMM_WERROR=OFF
   -DMMM_BUILD_TESTS=ON -DMMM_BUILD_BENCH=OFF -DMMM_BUILD_EXAMPLES=OFF
   -DMMM_BUILD_FUZZ=OFF)
 
-# --- 4. ASan + UBSan -------------------------------------------------------
+# --- 5. ASan + UBSan -------------------------------------------------------
 if [[ ${MMM_SKIP_ASAN:-0} == 1 ]]; then
   skip_stage asan "MMM_SKIP_ASAN=1"
 else
@@ -165,7 +178,7 @@ else
   end_stage
 fi
 
-# --- 5. TSan ---------------------------------------------------------------
+# --- 6. TSan ---------------------------------------------------------------
 if [[ ${MMM_SKIP_TSAN:-0} == 1 ]]; then
   skip_stage tsan "MMM_SKIP_TSAN=1"
 else
@@ -184,7 +197,7 @@ else
   end_stage
 fi
 
-# --- 6. fuzzing ------------------------------------------------------------
+# --- 7. fuzzing ------------------------------------------------------------
 if [[ ${MMM_SKIP_FUZZ:-0} == 1 ]]; then
   skip_stage fuzz "MMM_SKIP_FUZZ=1"
 else
@@ -200,30 +213,52 @@ else
     exit 1
   }
   fuzz_work="$(mktemp -d "${TMPDIR:-/tmp}/mmm-fuzz.XXXXXX")"
-  for fuzzer in "${fuzzers[@]}"; do
+  # run_fuzzer FUZZER: one fuzzer over a copy of its corpus, its output in
+  # $fuzz_work/<name>.log (shown when all are done).
+  run_fuzzer() {
+    local fuzzer=$1 name corpus artifacts
     name="$(basename "$fuzzer")"
     corpus="$fuzz_work/$name/corpus"
     artifacts="$root/build-fuzz/artifacts/$name/"
     mkdir -p "$corpus" "$artifacts"
-    if [[ -d fuzz/corpus/$name ]]; then
-      cp -R "fuzz/corpus/$name/." "$corpus/"
-    else
-      echo "test.sh: note: no committed corpus fuzz/corpus/$name/: starting empty"
-    fi
-    echo "--- $name: ${fuzz_seconds}s over $(find "$corpus" -type f | wc -l) corpus inputs"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      "$fuzzer" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="$artifacts" "$corpus" 2>&1 |
-      { grep -Ev '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' || true; } || {
-      echo "test.sh: $name failed; crash inputs (if any) are in $artifacts" >&2
-      exit 1
-    }
+    {
+      if [[ -d fuzz/corpus/$name ]]; then
+        cp -R "fuzz/corpus/$name/." "$corpus/"
+      else
+        echo "test.sh: note: no committed corpus fuzz/corpus/$name/: starting empty"
+      fi
+      echo "--- $name: ${fuzz_seconds}s over $(find "$corpus" -type f | wc -l) corpus inputs"
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        "$fuzzer" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$artifacts" "$corpus" 2>&1
+    } >"$fuzz_work/$name.log"
+  }
+  # $jobs at a time: each fuzzer is one process, so each has a core to itself.
+  failed_fuzzers=()
+  for ((first = 0; first < ${#fuzzers[@]}; first += jobs)); do
+    pids=()
+    batch=("${fuzzers[@]:first:jobs}")
+    for fuzzer in "${batch[@]}"; do
+      run_fuzzer "$fuzzer" &
+      pids+=($!)
+    done
+    for i in "${!pids[@]}"; do
+      name="$(basename "${batch[$i]}")"
+      wait "${pids[$i]}" || failed_fuzzers+=("$name")
+      { grep -Ev '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' "$fuzz_work/$name.log" || true; }
+    done
   done
+  if ((${#failed_fuzzers[@]} > 0)); then
+    for name in "${failed_fuzzers[@]}"; do
+      echo "test.sh: $name failed; crash inputs (if any) are in $root/build-fuzz/artifacts/$name/" >&2
+    done
+    exit 1
+  fi
   end_stage
 fi
 
-# --- 7. leaked segments ----------------------------------------------------
+# --- 8. leaked segments ----------------------------------------------------
 begin_stage shm "no /dev/shm/mmm.* segments leaked by this run"
 leaked="$(comm -13 <(printf '%s\n' "$shm_before" | sed '/^$/d') <(shm_segments))"
 if [[ -n $leaked ]]; then

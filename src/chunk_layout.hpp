@@ -31,13 +31,13 @@ namespace mmm::detail {
 inline constexpr std::uint64_t kSegmentMagic = 0x334b4e48434d4d4dull;  // "MMMCHNK3"
 inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr std::uint64_t kPageSize = 4096;
-inline constexpr std::uint64_t kHugePageSize = 2 * 1024 * 1024;
+inline constexpr std::uint64_t kHugePageSize = std::uint64_t{2} * 1024 * 1024;
 // Segments at least this large are reserved by the creating client, not by
 // mmmd: tmpfs pages are allocated (and zeroed) on the CPU that calls
 // posix_fallocate, and a writer on another CPU first-touches them up to 40%
 // slower on VMs; a single-threaded mmmd would also stall every client for
 // ~0.4 s per GiB. Smaller segments cost less to reserve than a round trip.
-inline constexpr std::uint64_t kClientReserveMinBytes = 256 * 1024;
+inline constexpr std::uint64_t kClientReserveMinBytes = std::uint64_t{256} * 1024;
 
 struct SegmentPrefix {
     std::uint64_t magic;           // 0   kSegmentMagic

@@ -30,7 +30,7 @@ namespace mmm::detail {
 
 inline constexpr std::uint8_t kRecordFormat = 1;
 // The whole record as stored: a name, a type name and a schema at most.
-inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
+inline constexpr std::size_t kMaxRecordBytes = std::size_t{64} * 1024;
 
 struct ChunkRecord {
     std::string name;

@@ -33,7 +33,7 @@ namespace {
 
 constexpr std::uint64_t kMaxTypeBytes = 1ull << 30;  // detail::kMaxElementSize
 constexpr std::uint64_t kMaxTypeAlign = 4096;
-constexpr std::size_t kMaxPrinted = 64 * 1024;
+constexpr std::size_t kMaxPrinted = std::size_t{64} * 1024;
 
 bool power_of_two(std::uint64_t v) {
     return v != 0 && (v & (v - 1)) == 0;

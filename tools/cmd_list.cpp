@@ -48,7 +48,7 @@ void run_list(mmm::Client& client, const Invocation& inv) {
         // of growing to the whole list (fresh pages are slow on VMs).
         constexpr std::size_t kBlock = std::size_t{1} << 20;
         std::string out = "[";
-        out.reserve(kBlock + 64 * 1024);
+        out.reserve(kBlock + std::size_t{64} * 1024);
         for (std::size_t i = 0; i < chunks.size(); ++i) {
             out += i == 0 ? "\n  " : ",\n  ";
             append_chunk_json(out, chunks[i]);

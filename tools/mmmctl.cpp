@@ -6,6 +6,7 @@
 #include <mmm/client.hpp>
 #include <mmm/error.hpp>
 
+#include <cstdio>
 #include <exception>
 #include <variant>
 
@@ -35,7 +36,9 @@ void run(mmm::Client& client, const mmmctl::Invocation& inv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// The outer handler: a failure outside the command (parsing the command line,
+// reporting an error) is said on stderr, never std::terminate.
+int main(int argc, char** argv) try {
     auto parsed = mmmctl::parse_command_line(argc, argv);
     if (const int* exit_status = std::get_if<int>(&parsed)) return *exit_status;
     const auto& inv = std::get<mmmctl::Invocation>(parsed);
@@ -48,4 +51,10 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         return mmmctl::report_error(mmm::Error(mmm::Errc::internal, {}, e.what()), inv.json);
     }
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "mmmctl: %s\n", e.what());
+    return 1;
+} catch (...) {
+    std::fprintf(stderr, "mmmctl: failed with an unknown exception\n");
+    return 1;
 }

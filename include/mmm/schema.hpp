@@ -29,12 +29,13 @@
 
 namespace mmm {
 
-inline constexpr std::size_t kMaxSchemaTypes = 1024;       // types in one schema
-inline constexpr std::size_t kMaxRecordFields = 512;       // fields of one record
-inline constexpr std::size_t kMaxFieldNameLength = 64;     // [A-Za-z_][A-Za-z0-9_]*
-inline constexpr std::size_t kMaxSchemaDepth = 16;         // records and arrays nested
-inline constexpr std::size_t kMaxRecordNameLength = 256;   // longer record names are not kept
-inline constexpr std::size_t kMaxSchemaBytes = 32 * 1024;  // the schema as stored (docs/LAYOUT.md)
+inline constexpr std::size_t kMaxSchemaTypes = 1024;      // types in one schema
+inline constexpr std::size_t kMaxRecordFields = 512;      // fields of one record
+inline constexpr std::size_t kMaxFieldNameLength = 64;    // [A-Za-z_][A-Za-z0-9_]*
+inline constexpr std::size_t kMaxSchemaDepth = 16;        // records and arrays nested
+inline constexpr std::size_t kMaxRecordNameLength = 256;  // longer record names are not kept
+inline constexpr std::size_t kMaxSchemaBytes =
+    std::size_t{32} * 1024;  // the schema as stored (docs/LAYOUT.md)
 
 enum class FieldKind : std::uint8_t {
     opaque = 0,  // bytes of a known size and alignment, nothing more

@@ -117,12 +117,10 @@ constexpr bool pfr_reflectable() {
 
 enum class Reflection { scalar, enumeration, array, described, aggregate, opaque };
 
-template <class T>
-constexpr Reflection reflection_of() {
-    using U = std::remove_cv_t<T>;
-    if constexpr (opaque_schema_v<U>)
-        return Reflection::opaque;
-    else if constexpr (std::is_enum_v<U>)
+// What T is by its own nature, before the user's opaque_schema_v.
+template <class U>
+constexpr Reflection natural_reflection_of() {
+    if constexpr (std::is_enum_v<U>)
         return Reflection::enumeration;
     else if constexpr (scalar_kind_of<U>() != FieldKind::opaque)
         return Reflection::scalar;
@@ -136,6 +134,15 @@ constexpr Reflection reflection_of() {
         return Reflection::aggregate;
     else
         return Reflection::opaque;
+}
+
+template <class T>
+constexpr Reflection reflection_of() {
+    using U = std::remove_cv_t<T>;
+    if constexpr (opaque_schema_v<U>)
+        return Reflection::opaque;
+    else
+        return natural_reflection_of<U>();
 }
 
 template <class U>
