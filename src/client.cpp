@@ -165,8 +165,9 @@ AnyChunk Client::open_any(std::string_view name, Access access, OpenOptions opti
 }
 
 namespace {
-ElementType heap_element_type() {
-    return ElementType{detail::heap_type_name(), 1, 1, Schema::opaque(1, 1)};
+const ElementType& heap_element_type() {
+    static const ElementType type{detail::heap_type_name(), 1, 1, Schema()};  // opaque byte
+    return type;
 }
 }  // namespace
 

@@ -2,7 +2,7 @@
 
 #include <mmm/error.hpp>
 
-#include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <optional>
 
@@ -23,8 +23,9 @@ class KnownSchemas {
         std::lock_guard lock(mutex_);
         for (const Schema& s : schemas_) {
             const auto known = SchemaAccess::bytes(s);
+            // memcmp, not std::equal: GCC 12 compares std::byte ranges a byte at a time.
             if (known.size() <= input.size() &&
-                std::equal(known.begin(), known.end(), input.begin()))
+                std::memcmp(known.data(), input.data(), known.size()) == 0)
                 return s;
         }
         return std::nullopt;
@@ -51,19 +52,10 @@ KnownSchemas& known_schemas() {
     return *known;
 }
 
-void check_type_count(Reader& r, std::size_t count) {
-    if (count < 1 || count > kMaxSchemaTypes)
-        r.fail("a schema of " + std::to_string(count) + " types");
-}
-
-void check_field_count(Reader& r, std::size_t fields) {
-    if (fields > kMaxRecordFields)
-        r.fail("a schema record of " + std::to_string(fields) + " fields");
-}
-
 Schema parse_schema(Reader& r) {
     const std::size_t count = r.u16();
-    check_type_count(r, count);
+    if (count < 1 || count > kMaxSchemaTypes)
+        r.fail("a schema of " + std::to_string(count) + " types");
     Schema::Builder b;
     try {
         for (std::size_t i = 0; i < count; ++i) {
@@ -77,7 +69,8 @@ Schema parse_schema(Reader& r) {
             } else if (t.kind == FieldKind::record) {
                 t.name = r.str();
                 const std::size_t fields = r.u16();
-                check_field_count(r, fields);
+                if (fields > kMaxRecordFields)
+                    r.fail("a schema record of " + std::to_string(fields) + " fields");
                 t.fields.reserve(fields);
                 for (std::size_t f = 0; f < fields; ++f) {
                     Schema::Field field;

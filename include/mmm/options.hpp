@@ -106,6 +106,8 @@ struct ChunkInfo {
     std::string name;
     ChunkKind kind = ChunkKind::array;
     std::string type_name;  // the creator's element type, as mmm names it (may be empty)
+    // A digest of type_name, size, alignment and schema: equal for equal types
+    // under one mmm version, not stable from one version to the next.
     std::uint64_t type_fingerprint = 0;
     std::uint64_t element_size = 0;
     std::uint64_t element_align = 0;

@@ -19,10 +19,13 @@ struct ElementType {
     Schema schema;
 };
 
+// Made once per type: every create and open of a T sends it, and the name's
+// normalisation and the schema's derivation need not run again.
 template <class T>
-ElementType element_type_of() {
+const ElementType& element_type_of() {
     using E = std::remove_cv_t<T>;
-    return ElementType{mmm::type_name<E>(), sizeof(E), alignof(E), mmm::schema_of<E>()};
+    static const ElementType type{mmm::type_name<E>(), sizeof(E), alignof(E), mmm::schema_of<E>()};
+    return type;
 }
 
 }  // namespace mmm::detail

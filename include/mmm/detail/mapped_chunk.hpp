@@ -28,8 +28,8 @@ inline ElementAccess empty_access() {
     return a;
 }
 
-// The shared counters of a mapping's header (relaxed loads: figures for
-// people and monitors, not for synchronisation).
+// The shared counters of a mapping's header: version() as it always reads,
+// the rest relaxed (figures for people and monitors, not for synchronisation).
 inline ChunkActivity activity_of(const ElementAccess& a) noexcept {
     ChunkActivity c;
     c.version = a.sync->version.load(std::memory_order_acquire);
