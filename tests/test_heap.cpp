@@ -312,7 +312,7 @@ TEST_F(HeapTest, MmmctlShowsHeaps) {
     {
         auto h = heap.lock();
         h->construct<HeapMap>("table")(h.allocator());
-        h->construct<std::uint64_t>("count")(3u);
+        h->construct<std::uint64_t>("count")[3](7u);
     }
     const auto list = run_mmmctl(runtime_dir(), {"list"});
     ASSERT_TRUE(list.status.ok()) << list.err;
@@ -322,7 +322,14 @@ TEST_F(HeapTest, MmmctlShowsHeaps) {
     EXPECT_NE(info.out.find("kind:             heap"), std::string::npos) << info.out;
     EXPECT_NE(info.out.find("heap_bytes:       65536 (64.0 KiB)"), std::string::npos) << info.out;
     EXPECT_NE(info.out.find("heap_state:       ok"), std::string::npos) << info.out;
-    EXPECT_NE(info.out.find("heap_objects:     count, table"), std::string::npos) << info.out;
+    EXPECT_NE(info.out.find("heap_objects:     2\n"), std::string::npos) << info.out;
+    EXPECT_NE(info.out.find("heap_object:      count: uint64 x 3, 24 B"), std::string::npos)
+        << info.out;
+    EXPECT_NE(
+        info.out.find("heap_object:      table: boost::container::map<mmm::heap::string,uint64,"),
+        std::string::npos)
+        << info.out;
+    EXPECT_EQ(info.out.find("mmm.type:"), std::string::npos) << info.out;
     EXPECT_NE(info.out.find("heap_free:        "), std::string::npos) << info.out;
     const auto json = run_mmmctl(runtime_dir(), {"info", "symbols", "--json"});
     ASSERT_TRUE(json.status.ok()) << json.err;
@@ -330,10 +337,65 @@ TEST_F(HeapTest, MmmctlShowsHeaps) {
     EXPECT_EQ(j.at("kind"), "heap");
     EXPECT_EQ(j.at("heap_bytes"), 65536);
     EXPECT_EQ(j.at("heap_state"), "ok");
-    EXPECT_EQ(j.at("heap_objects"), nlohmann::json::array({"count", "table"}));
+    const auto& objects = j.at("heap_objects");
+    ASSERT_EQ(objects.size(), 2u) << objects;
+    EXPECT_EQ(objects[0].at("name"), "count");
+    EXPECT_EQ(objects[0].at("type"), "uint64");
+    EXPECT_EQ(objects[0].at("count"), 3);
+    EXPECT_EQ(objects[0].at("bytes"), 24);
+    EXPECT_EQ(objects[1].at("name"), "table");
+    EXPECT_EQ(objects[1].at("type"),
+              "boost::container::map<mmm::heap::string,uint64,std::less<mmm::heap::string>,"
+              "mmm::heap::allocator<std::pair<const mmm::heap::string,uint64>>,void>");
+    EXPECT_EQ(objects[1].at("count"), 1);
+    EXPECT_EQ(objects[1].at("bytes"), sizeof(HeapMap));
     ASSERT_TRUE(j.at("heap_free_bytes").is_number());
     EXPECT_GT(j.at("heap_free_bytes").get<std::uint64_t>(), 0u);
     EXPECT_LT(j.at("heap_free_bytes").get<std::uint64_t>(), 65536u);
+}
+
+TEST_F(HeapTest, ObjectsSayWhatWasConstructedUnderEachName) {
+    auto heap = client().create_heap("typed", 64 * 1024);
+    auto h = heap.lock();
+    h->find_or_construct<HeapVector>("vec")(h.allocator());
+    h->find_or_construct<HeapVector>("vec")(h.allocator());  // found: one record still
+    h->construct<double>("samples")[5](1.5);
+    const int values[3] = {1, 2, 3};
+    const int* first = values;
+    h->construct_it<int>("ints")[3](first);
+    h->construct<std::uint32_t>(boost::interprocess::unique_instance)(1u);  // not named
+    // Made through the segment manager directly: listed, type not recorded.
+    h.segment_manager()->construct<std::uint16_t>("raw")[2](0);
+    auto objects = h.objects();
+    ASSERT_EQ(objects.size(), 4u);
+    EXPECT_EQ(objects[0].name, "ints");
+    EXPECT_EQ(objects[0].type_name, "int32");
+    EXPECT_EQ(objects[0].count, 3u);
+    EXPECT_EQ(objects[1].name, "raw");
+    EXPECT_EQ(objects[1].type_name, "");
+    EXPECT_FALSE(objects[1].count.has_value());
+    EXPECT_EQ(objects[1].bytes, 4u);
+    EXPECT_EQ(objects[2].name, "samples");
+    EXPECT_EQ(objects[2].type_name, "double");
+    EXPECT_EQ(objects[2].count, 5u);
+    EXPECT_EQ(objects[2].bytes, 5 * sizeof(double));
+    EXPECT_EQ(objects[3].name, "vec");
+    EXPECT_EQ(objects[3].type_name,
+              "boost::container::vector<uint64,mmm::heap::allocator<uint64>,void>");
+    EXPECT_EQ(objects[3].count, 1u);
+    EXPECT_EQ(h.objects(2).size(), 2u);
+    // One record per typed name, and destroy drops it with the object.
+    EXPECT_EQ(h->get_num_named_objects(), 4u + 3u);
+    EXPECT_TRUE(h->destroy<double>("samples"));
+    h->destroy_ptr(h->find<int>("ints").first);
+    EXPECT_EQ(h->get_num_named_objects(), 2u + 1u);
+    // A name made again with another type is listed with the new type.
+    h->construct<double>("ints")(2.0);
+    objects = h.objects();
+    ASSERT_EQ(objects.size(), 3u);
+    EXPECT_EQ(objects[0].name, "ints");
+    EXPECT_EQ(objects[0].type_name, "double");
+    EXPECT_EQ(objects[0].count, 1u);
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ std::string with_human_bytes(std::uint64_t bytes) {
 struct HeapReport {
     std::string state;
     std::optional<std::uint64_t> free_bytes;
-    std::vector<std::string> objects;  // named objects, at most kMaxHeapObjects
+    std::vector<mmm::HeapObject> objects;  // named objects, at most kMaxHeapObjects
     bool more_objects = false;
 };
 
@@ -69,12 +69,10 @@ HeapReport heap_report(mmm::Client& client, const mmm::ChunkInfo& c) {
         r.state = "ok";
         if (auto h = heap.try_lock_for(std::chrono::seconds(1))) {
             r.free_bytes = h->get_free_memory();
-            for (auto it = h->named_begin(); it != h->named_end(); ++it) {
-                if (r.objects.size() == kMaxHeapObjects) {
-                    r.more_objects = true;
-                    break;
-                }
-                r.objects.emplace_back(it->name(), it->name_length());
+            r.objects = h.objects(kMaxHeapObjects + 1);
+            if (r.objects.size() > kMaxHeapObjects) {
+                r.objects.pop_back();
+                r.more_objects = true;
             }
         }
         return r;
@@ -98,6 +96,19 @@ HeapReport heap_report(mmm::Client& client, const mmm::ChunkInfo& c) {
     return r;
 }
 
+// "<name>: <type> x <count>, <bytes>", or "<name>: type not recorded, <bytes>".
+std::string heap_object_line(const mmm::HeapObject& o) {
+    using mmm::detail::printable;
+    std::string line = printable(o.name);
+    if (o.count) {
+        line.append(": ").append(printable(o.type_name)).append(" x ");
+        line.append(std::to_string(*o.count));
+    } else {
+        line.append(": type not recorded");
+    }
+    return line.append(", ").append(format_bytes(o.bytes));
+}
+
 }  // namespace
 
 void run_info(mmm::Client& client, const Invocation& inv) {
@@ -110,7 +121,13 @@ void run_info(mmm::Client& client, const Invocation& inv) {
             j["heap_bytes"] = c.bytes;
             j["heap_state"] = r.state;
             j["heap_free_bytes"] = or_null(r.free_bytes);
-            j["heap_objects"] = r.objects;
+            Json objects = Json::array();
+            for (const auto& o : r.objects)
+                objects.push_back({{"name", o.name},
+                                   {"type", o.type_name.empty() ? Json() : Json(o.type_name)},
+                                   {"count", o.count ? Json(*o.count) : Json()},
+                                   {"bytes", o.bytes}});
+            j["heap_objects"] = std::move(objects);
             j["heap_objects_truncated"] = r.more_objects;
         }
         print_json(j);
@@ -138,10 +155,13 @@ void run_info(mmm::Client& client, const Invocation& inv) {
         print_field(out, "heap_free",
                     r.free_bytes ? with_human_bytes(*r.free_bytes)
                                  : std::string("unknown (needs the lock: write permission)"));
-        std::string objects;
-        for (const auto& o : r.objects) objects += (objects.empty() ? "" : ", ") + printable(o);
-        if (r.more_objects) objects += ", ...";
-        print_field(out, "heap_objects", objects.empty() ? "-" : objects);
+        print_field(out, "heap_objects",
+                    !r.free_bytes ? std::string("-")
+                                  : to_string(r.objects.size()) + (r.more_objects ? "+" : ""));
+        for (const auto& o : r.objects) print_field(out, "heap_object", heap_object_line(o));
+        if (r.more_objects)
+            print_field(out, "heap_object",
+                        "... (only the first " + to_string(kMaxHeapObjects) + " are shown)");
     }
     print_field(out, "mode", format_mode(c.mode));
     print_field(out, "owner", user_and_id(c.owner_uid) + ", gid " + to_string(c.owner_gid));

@@ -44,6 +44,7 @@
 #include <mmm/detail/mapped_chunk.hpp>
 #include <mmm/memchunk.hpp>
 #include <mmm/options.hpp>
+#include <mmm/type_name.hpp>
 
 #include <boost/container/deque.hpp>
 #include <boost/container/map.hpp>
@@ -65,7 +66,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace mmm {
 
@@ -73,10 +76,119 @@ namespace heap {
 
 namespace bip = boost::interprocess;
 
-// The managed segment inside a heap chunk, and its segment manager.
-using segment = bip::basic_managed_external_buffer<
+// Boost's managed buffer that a heap chunk holds, and its segment manager.
+using managed_buffer = bip::basic_managed_external_buffer<
     char, bip::rbtree_best_fit<bip::null_mutex_family, bip::offset_ptr<void>>, bip::iset_index>;
-using segment_manager = segment::segment_manager;
+using segment_manager = managed_buffer::segment_manager;
+
+// Names that begin with this are mmm's records of the type made under a name
+// (see segment); HeapLock::objects() leaves them out.
+inline constexpr std::string_view type_record_prefix = "mmm.type:";
+
+}  // namespace heap
+
+namespace detail {
+// Record (or forget) the type constructed under `name` (src/heap_objects.cpp).
+// Never throws: a heap too full for the record leaves the type unrecorded.
+void record_heap_object(heap::segment_manager& manager, const char* name, std::string_view type,
+                        std::size_t element_size) noexcept;
+void forget_heap_object(heap::segment_manager& manager, const char* name) noexcept;
+
+// Boost's construct proxy, which records the type once the object is made.
+template <class T, class Proxy>
+class RecordingProxy {
+  public:
+    RecordingProxy(Proxy proxy, heap::segment_manager* manager, const char* name)
+        : proxy_(std::move(proxy)), manager_(manager), name_(name) {}
+    template <class... Args>
+    T* operator()(Args&&... args) const {
+        T* made = proxy_(std::forward<Args>(args)...);
+        if (made && name_) record_heap_object(*manager_, name_, type_name<T>(), sizeof(T));
+        return made;
+    }
+    // construct<T>(name)[n](args...): an array of n.
+    const RecordingProxy& operator[](std::size_t n) const {
+        proxy_[n];
+        return *this;
+    }
+
+  private:
+    Proxy proxy_;
+    heap::segment_manager* manager_;
+    const char* name_;  // null for anonymous and unique instances: nothing to record
+};
+}  // namespace detail
+
+namespace heap {
+
+// The managed segment inside a heap chunk: Boost's managed buffer, whose
+// construct, find_or_construct and their _it forms also record the type made
+// under each name (as a named char array "mmm.type:<name>" holding
+// "<sizeof>:<type name>"), so that HeapLock::objects() and `mmmctl info` can
+// say what a named object is and how many elements it has. destroy and
+// destroy_ptr drop the record. Objects made through get_segment_manager()
+// directly are listed without a type.
+class segment : public managed_buffer {
+  public:
+    using managed_buffer::destroy;  // the unique_instance form
+    using managed_buffer::managed_buffer;
+
+    template <class T>
+    auto construct(char_ptr_holder_t name) {
+        return recorded<T>(managed_buffer::construct<T>(name), name);
+    }
+    template <class T>
+    auto construct(char_ptr_holder_t name, const std::nothrow_t& tag) {
+        return recorded<T>(managed_buffer::construct<T>(name, tag), name);
+    }
+    template <class T>
+    auto find_or_construct(char_ptr_holder_t name) {
+        return recorded<T>(managed_buffer::find_or_construct<T>(name), name);
+    }
+    template <class T>
+    auto find_or_construct(char_ptr_holder_t name, const std::nothrow_t& tag) {
+        return recorded<T>(managed_buffer::find_or_construct<T>(name, tag), name);
+    }
+    template <class T>
+    auto construct_it(char_ptr_holder_t name) {
+        return recorded<T>(managed_buffer::construct_it<T>(name), name);
+    }
+    template <class T>
+    auto construct_it(char_ptr_holder_t name, const std::nothrow_t& tag) {
+        return recorded<T>(managed_buffer::construct_it<T>(name, tag), name);
+    }
+    template <class T>
+    auto find_or_construct_it(char_ptr_holder_t name) {
+        return recorded<T>(managed_buffer::find_or_construct_it<T>(name), name);
+    }
+    template <class T>
+    auto find_or_construct_it(char_ptr_holder_t name, const std::nothrow_t& tag) {
+        return recorded<T>(managed_buffer::find_or_construct_it<T>(name, tag), name);
+    }
+
+    template <class T>
+    bool destroy(const char* name) {
+        const bool destroyed = managed_buffer::destroy<T>(name);
+        if (destroyed) mmm::detail::forget_heap_object(*get_segment_manager(), name);
+        return destroyed;
+    }
+    template <class T>
+    void destroy_ptr(const T* object) {
+        const char* name = managed_buffer::get_instance_name(object);
+        const bool named = managed_buffer::get_instance_type(object) == bip::named_type;
+        // The name lives in the object's block: keep a copy past the destroy.
+        const std::string kept = named && name ? std::string(name) : std::string();
+        managed_buffer::destroy_ptr(object);
+        if (named) mmm::detail::forget_heap_object(*get_segment_manager(), kept.c_str());
+    }
+
+  private:
+    template <class T, class Proxy>
+    mmm::detail::RecordingProxy<T, Proxy> recorded(Proxy proxy, char_ptr_holder_t name) {
+        const char* named = name.is_anonymous() || name.is_unique() ? nullptr : name.get();
+        return {std::move(proxy), get_segment_manager(), named};
+    }
+};
 
 // Boost.Interprocess's allocator over a heap's segment manager (constructible
 // from HeapLock::allocator() or from get_segment_manager()).
@@ -112,6 +224,19 @@ inline std::string heap_type_name() {
 
 class Heap;
 
+// A named object of a heap, as HeapLock::objects() lists it.
+struct HeapObject {
+    std::string name;
+    // mmm::type_name of what was constructed under the name, with the heap's
+    // segment manager, allocator and string spelled mmm::heap::segment_manager,
+    // mmm::heap::allocator<T> and mmm::heap::string; empty when it was
+    // not recorded (made through get_segment_manager() directly, or by a build
+    // older than the record, or in a heap too full to hold the record).
+    std::string type_name;
+    std::optional<std::size_t> count;  // elements, when the type is recorded
+    std::size_t bytes = 0;             // the object's bytes (count x sizeof)
+};
+
 // The held lock of a heap, and the only way to its managed segment. Move-only;
 // destruction (or unlock()) bumps the heap's version, wakes waiters, releases.
 // It must not outlive the Heap it came from (it points into its mapping).
@@ -140,6 +265,10 @@ class HeapLock {
     heap::segment_manager* segment_manager() const { return held().get_segment_manager(); }
     // Converts to every heap::allocator<T>.
     heap::allocator<char> allocator() const { return heap::allocator<char>(segment_manager()); }
+
+    // The heap's named objects (at most `limit` of them, sorted by name),
+    // without mmm's type records.
+    std::vector<HeapObject> objects(std::size_t limit = SIZE_MAX) const;
 
     // Releases early (bumps version, wakes waiters); the segment is then out of reach.
     void unlock() noexcept {
