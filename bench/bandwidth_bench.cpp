@@ -6,6 +6,10 @@
 //   BM_Fill/shm_raw shm_open + posix_fallocate + mmap + memset, memset again
 //   BM_Fill/malloc  malloc + memset, memset again (private anonymous memory)
 //   BM_Fill/interleaved  mmm and shm_raw alternating in one benchmark (verdict)
+//   BM_Fill/mmm_huge     the mmm chunk on huge pages alone, one after another
+//   BM_Fill/huge_interleaved  the mmm chunk on huge pages (mmmd --huge-dir), the
+//                    raw create of a file on the same huge-page tmpfs, and shm_raw,
+//                    in rotation (skipped with the reason when no tmpfs can be mounted)
 // The release (remove / unlink / free) is outside both timings.
 #include "support/bench_support.hpp"
 
@@ -13,11 +17,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <numeric>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -76,10 +84,10 @@ void run_fill(benchmark::State& state, const Filler& f) {
     report(state, total, bytes);
 }
 
-Filler mmm_filler(mmm::MemChunk<std::uint8_t>& mc) {
-    return {[&mc](std::size_t bytes) {
-                mc =
-                    mmm_bench::client().create<std::uint8_t>(mmm_bench::unique_name("fill"), bytes);
+Filler mmm_filler(mmm::MemChunk<std::uint8_t>& mc, mmm::CreateOptions options = {}) {
+    return {[&mc, options](std::size_t bytes) {
+                mc = mmm_bench::client().create<std::uint8_t>(mmm_bench::unique_name("fill"), bytes,
+                                                              options);
                 return static_cast<void*>(mc.span().data());
             },
             [&mc](void*, std::size_t) {
@@ -88,10 +96,11 @@ Filler mmm_filler(mmm::MemChunk<std::uint8_t>& mc) {
             }};
 }
 
-Filler raw_filler(const std::string& seg) {
-    return {[seg](std::size_t bytes) {
-                int fd = ::shm_open(seg.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-                if (fd < 0) throw std::runtime_error("shm_open: " + std::string(strerror(errno)));
+// The raw create of a file: `open` opens and makes it, `unlink` removes it.
+Filler raw_create(std::function<int()> open, std::function<void()> unlink) {
+    return {[open](std::size_t bytes) {
+                int fd = open();
+                if (fd < 0) throw std::runtime_error("open: " + std::string(strerror(errno)));
                 if (int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); err != 0) {
                     ::close(fd);
                     throw std::runtime_error("posix_fallocate: " + std::string(strerror(err)));
@@ -101,10 +110,23 @@ Filler raw_filler(const std::string& seg) {
                 if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
                 return p;
             },
-            [seg](void* p, std::size_t bytes) {
+            [unlink](void* p, std::size_t bytes) {
                 ::munmap(p, bytes);
-                ::shm_unlink(seg.c_str());
+                unlink();
             }};
+}
+
+Filler raw_filler(const std::string& seg) {
+    return raw_create(
+        [seg] { return ::shm_open(seg.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); },
+        [seg] { ::shm_unlink(seg.c_str()); });
+}
+
+// The same on a file of a directory (the huge-page tmpfs).
+Filler file_filler(const std::string& path) {
+    return raw_create(
+        [path] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); },
+        [path] { ::unlink(path.c_str()); });
 }
 
 void BM_Fill_mmm(benchmark::State& state) {
@@ -132,31 +154,84 @@ void BM_Fill_malloc(benchmark::State& state) {
 // iteration, each timed on its own: a first touch costs over a second of page
 // allocation and faults, and a noisy neighbour or the host's memory state
 // then hits both sides alike (the verdict uses this one).
+// Fillers named by tag, each iteration in the next permutation of their order,
+// so that each one follows every other about equally often (what the memory
+// was last used for changes the cost of a first touch: on this VM, 2 MiB pages
+// right after a 4 KiB-page segment was freed fault in several times slower
+// than right after other 2 MiB pages). Counters <tag>_first_GBps and
+// <tag>_warm_GBps.
+struct TaggedFiller {
+    const char* tag;
+    Filler filler;
+};
+
+void run_interleaved(benchmark::State& state, const std::vector<TaggedFiller>& fillers) {
+    const std::size_t bytes = fill_bytes();
+    const std::size_t n = fillers.size();
+    std::vector<Times> total(n);
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    for (auto _ : state) {
+        double iteration = 0;
+        for (const std::size_t which : order) {
+            Times t = fill_once(fillers[which].filler, bytes);
+            total[which].first_s += t.first_s;
+            total[which].warm_s += t.warm_s;
+            iteration += t.first_s;
+        }
+        state.SetIterationTime(iteration);
+        std::next_permutation(order.begin(), order.end());
+    }
+    const double written = static_cast<double>(state.iterations()) * static_cast<double>(bytes);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::string tag = fillers[i].tag;
+        state.counters[tag + "_first_GBps"] = written / total[i].first_s / 1e9;
+        state.counters[tag + "_warm_GBps"] = written / total[i].warm_s / 1e9;
+    }
+}
+
 void BM_Fill_interleaved(benchmark::State& state) {
     mmm_bench::guarded(state, [&] {
-        const std::size_t bytes = fill_bytes();
         mmm::MemChunk<std::uint8_t> mc;
-        const Filler fillers[2] = {mmm_filler(mc),
-                                   raw_filler(mmm_bench::raw_segment_name("fill-i"))};
-        Times total[2];
-        bool mmm_first = true;
-        for (auto _ : state) {
-            double iteration = 0;
-            for (int k = 0; k < 2; ++k) {
-                const int which = (k == 0) == mmm_first ? 0 : 1;
-                Times t = fill_once(fillers[which], bytes);
-                total[which].first_s += t.first_s;
-                total[which].warm_s += t.warm_s;
-                iteration += t.first_s;
-            }
-            state.SetIterationTime(iteration);
-            mmm_first = !mmm_first;
-        }
-        const double n = static_cast<double>(state.iterations()) * static_cast<double>(bytes);
-        state.counters["mmm_first_GBps"] = n / total[0].first_s / 1e9;
-        state.counters["raw_first_GBps"] = n / total[1].first_s / 1e9;
-        state.counters["mmm_warm_GBps"] = n / total[0].warm_s / 1e9;
-        state.counters["raw_warm_GBps"] = n / total[1].warm_s / 1e9;
+        run_interleaved(state, {{"mmm", mmm_filler(mc)},
+                                {"raw", raw_filler(mmm_bench::raw_segment_name("fill-i"))}});
+    });
+}
+
+// Issue #20: the chunk on mmmd's huge-page directory (a tmpfs mounted with
+// huge=within_size in this process's mount namespace: 2 MiB pages) against
+// the raw segment on /dev/shm (4 KiB pages: the verdict), and beside them the
+// floor of huge pages: the same raw create (open, posix_fallocate, mmap) of a
+// file on that tmpfs. Three fillers in rotation.
+const std::string g_no_huge_dir =
+    mmm_bench::enable_huge_dir(mmm_bench::pick(std::size_t{3} << 30, std::size_t{64} << 20));
+
+// The huge-page chunk alone, one after another (each reuses the 2 MiB pages
+// the previous one freed).
+void BM_Fill_mmm_huge(benchmark::State& state) {
+    if (!g_no_huge_dir.empty()) {
+        state.SkipWithError(("no huge-page directory: " + g_no_huge_dir).c_str());
+        return;
+    }
+    mmm_bench::guarded(state, [&] {
+        mmm::MemChunk<std::uint8_t> mc;
+        run_fill(state, mmm_filler(mc, {.huge_pages = mmm::HugePages::always}));
+    });
+}
+
+void BM_Fill_huge_interleaved(benchmark::State& state) {
+    if (!g_no_huge_dir.empty()) {
+        state.SkipWithError(("no huge-page directory: " + g_no_huge_dir).c_str());
+        return;
+    }
+    mmm_bench::guarded(state, [&] {
+        mmm::MemChunk<std::uint8_t> mc;
+        const std::string raw_huge = mmm_bench::huge_dir() + "/mmmbench-raw-huge";
+        run_interleaved(state, {{"mmm", mmm_filler(mc, {.huge_pages = mmm::HugePages::always})},
+                                {"rawhuge", file_filler(raw_huge)},
+                                {"raw", raw_filler(mmm_bench::raw_segment_name("fill-h"))}});
+        if (!mmm_bench::client().stats().huge_dir.starts_with(mmm_bench::huge_dir()))
+            throw std::runtime_error("mmmd does not report the huge-page directory");
     });
 }
 
@@ -180,6 +255,16 @@ BENCHMARK(BM_Fill_malloc)
 BENCHMARK(BM_Fill_interleaved)
     ->Name("BM_Fill/interleaved")
     ->Iterations(4)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Fill_mmm_huge)
+    ->Name("BM_Fill/mmm_huge")
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Fill_huge_interleaved)
+    ->Name("BM_Fill/huge_interleaved")
+    ->Iterations(6)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 

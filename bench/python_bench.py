@@ -2,7 +2,9 @@
 """The Python benchmarks of issue #17, in one run, against a private mmmd:
 
 1. array.sum() over a 256 MiB float64 chunk vs the same on a plain numpy
-   array (throughput; target >= 0.95x), interleaved repetitions;
+   array (throughput; target >= 0.95x), interleaved repetitions; then again
+   with the chunk on mmmd's huge-page directory (a tmpfs this process mounts
+   in a mount namespace of its own: root only, else the row says why not);
 2. client.open(name) + close() from Python vs the C++ open<double> + destroy
    (mmm_py_helper open-bench, the same chunk; target <= 1.2x, p50), with
    multiprocessing.shared_memory.SharedMemory(name) attach + close beside it;
@@ -20,6 +22,7 @@ Run with /usr/bin/python3 (the interpreter the package is built for).
 """
 
 import argparse
+import ctypes
 import multiprocessing.shared_memory as mp_shm
 import os
 import platform
@@ -58,11 +61,47 @@ import numpy as np  # noqa: E402
 import mmm  # noqa: E402
 
 
+class HugeDir:
+    """A tmpfs mounted with huge=within_size in a mount namespace of this process
+    (root only; nothing of it is visible outside), for mmmd --huge-dir.
+    .path is None and .why says why when it cannot be made."""
+    CLONE_NEWNS, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE, MNT_DETACH = (
+        0x20000, 2, 4, 0x4000, 1 << 18, 2)
+
+    def __init__(self, megabytes):
+        self.path, self.why = None, None
+        if os.geteuid() != 0:
+            self.why = "mounting a tmpfs needs root"
+            return
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        if self.libc.unshare(self.CLONE_NEWNS) != 0:
+            self.why = "unshare(CLONE_NEWNS): " + os.strerror(ctypes.get_errno())
+            return
+        if self.libc.mount(b"none", b"/", None, self.MS_REC | self.MS_PRIVATE, None) != 0:
+            self.why = "making / private: " + os.strerror(ctypes.get_errno())
+            return
+        path = tempfile.mkdtemp(prefix="mmm-pybench-huge.")
+        options = f"huge=within_size,mode=1777,size={megabytes}m"
+        if self.libc.mount(b"tmpfs", path.encode(), b"tmpfs", self.MS_NOSUID | self.MS_NODEV,
+                           options.encode()) != 0:
+            self.why = f"mount -t tmpfs -o {options}: " + os.strerror(ctypes.get_errno())
+            os.rmdir(path)
+            return
+        self.path = path
+
+    def close(self):
+        if self.path:
+            self.libc.umount2(self.path.encode(), self.MNT_DETACH)
+            os.rmdir(self.path)
+            self.path = None
+
+
 class Daemon:
-    def __init__(self, build):
+    def __init__(self, build, huge_dir=None):
         self.dir = tempfile.mkdtemp(prefix="mmm-pybench.")
+        extra = ["--huge-dir", huge_dir] if huge_dir else []
         self.proc = subprocess.Popen([os.path.join(build, "daemon", "mmmd"), "--foreground",
-                                      "--runtime-dir", self.dir, "--log-level", "warn"],
+                                      "--runtime-dir", self.dir, "--log-level", "warn"] + extra,
                                      stdin=subprocess.DEVNULL)
         sock = os.path.join(self.dir, "mmmd.sock")
         deadline = time.monotonic() + 60
@@ -75,7 +114,7 @@ class Daemon:
                     pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                sys.exit("python_bench: mmmd did not start")
+                raise RuntimeError("mmmd did not start (" + " ".join(self.proc.args) + ")")
             time.sleep(0.01)  # poll interval of a bounded wait
         os.environ["MMM_RUNTIME_DIR"] = self.dir
         self.client = mmm.Client(self.dir)
@@ -100,10 +139,10 @@ def timed(fn):
     return time.perf_counter_ns() - t0
 
 
-def bench_sum(client, quick):
+def bench_sum(client, quick, huge_pages="auto"):
     n = (1 << 20 if quick else 256 << 20) // 8
     reps = 3 if quick else 9
-    chunk = client.create("pybench.sum", np.float64, n)
+    chunk = client.create("pybench.sum", np.float64, n, huge_pages=huge_pages)
     shared = chunk.array
     shared[:] = np.arange(n, dtype=np.float64)  # first touch, outside the timing
     plain = np.arange(n, dtype=np.float64)
@@ -190,6 +229,25 @@ def fmt(x, digits=3):
     return f"{x:.{digits}g}"
 
 
+def bench_sum_huge(quick):
+    """The sum with the chunk on mmmd's huge-page directory (2 MiB pages, as
+    numpy's array gets); (results, None) or (None, why it did not run)."""
+    huge = HugeDir(600)
+    if not huge.path:
+        return None, huge.why
+    try:
+        try:
+            daemon = Daemon(ARGS.build, huge.path)
+        except RuntimeError as e:
+            return None, str(e)
+        try:
+            return bench_sum(daemon.client, quick, huge_pages="always"), None
+        finally:
+            daemon.stop()
+    finally:
+        huge.close()
+
+
 def main():
     daemon = Daemon(ARGS.build)
     try:
@@ -198,6 +256,8 @@ def main():
         creates = bench_create_unlink(ARGS.build, ARGS.quick)
     finally:
         daemon.stop()
+    # Last: it moves this process into a mount namespace of its own.
+    huge_sums, no_huge = bench_sum_huge(ARGS.quick)
 
     r_sum = sums["mmm"] / sums["numpy"]
     r_sum_4k = sums["mmm"] / sums["numpy_4k"]
@@ -218,6 +278,15 @@ def main():
     lines.append(f"| same, vs a numpy array without numpy's huge-page request (4 KiB pages, as "
                  f"/dev/shm gives the chunk) | {fmt(sums['mmm'])} vs {fmt(sums['numpy_4k'])} GB/s"
                  f" | {r_sum_4k:.2f}x | - | info |")
+    if huge_sums:
+        r_huge = huge_sums["mmm"] / huge_sums["numpy"]
+        lines.append(f"| same, the chunk on mmmd's huge-page directory (`--huge-dir`, 2 MiB pages "
+                     f"like numpy's; interleaved with its own numpy array) | "
+                     f"{fmt(huge_sums['mmm'])} vs {fmt(huge_sums['numpy'])} GB/s | "
+                     f"{r_huge:.2f}x | >= 0.95x | {verdict(r_huge >= 0.95)} |")
+    else:
+        lines.append(f"| same, the chunk on mmmd's huge-page directory | skipped: {no_huge} | "
+                     f"n/a | >= 0.95x | MISSING |")
     lines.append(f"| `client.open(name)` + `close()` from Python vs C++ `open<double>` + destroy "
                  f"(p50) | {fmt(opens['python'] / 1e3)} vs {fmt(opens['cpp'] / 1e3)} us | "
                  f"{r_open:.2f}x | <= 1.2x | {verdict(r_open <= 1.2)} |")
@@ -237,7 +306,9 @@ def main():
               "in its own process), alternating with the Python loop (`client.open(name)` + "
               "`close()`), medians of the runs' p50. numpy asks the kernel for transparent huge "
               "pages on large arrays; chunks live in /dev/shm, whose huge pages are off here "
-              "(`shmem_enabled` never), hence the second sum row.", "",
+              "(`shmem_enabled` never), hence the second sum row; the third puts the chunk on "
+              "a huge-page tmpfs given to a second mmmd as `--huge-dir`, as a deployment that "
+              "wants numpy's page size would (docs/DEPLOYMENT.md).", "",
               "Why `mmm.SharedMemory` create + unlink costs more than multiprocessing's: each "
               "block is two round trips to mmmd (create, remove), in which mmmd makes the "
               "segment, reserves its memory (`posix_fallocate`: a full /dev/shm fails the "

@@ -8,11 +8,13 @@
 //                    until list() returns every chunk (stop_ms: the exit alone)
 //   create_us        mean time of one create in the top-up
 // BM_Registry/remove_all removes every chunk (remove_us: mean per remove).
+// BM_ChunkMemory/elem:N: the pages a chunk of one N-byte element holds.
 // Quick mode (MMM_BENCH_QUICK=1) divides the sizes by 1000; MMM_BENCH_SCALE=1
 // adds 1,000,000 chunks.
 #include "support/bench_support.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,7 +166,40 @@ void BM_Registry_remove_all(benchmark::State& state) {
     });
 }
 
+// Memory of a chunk of one element (issue #20): the bytes its segment holds
+// (st_blocks of the segment file, after mmmd's reservation) in 4 KiB pages,
+// for elements of 1 to 256 bytes. Counters: pages, bytes.
+template <std::size_t N>
+struct alignas(N < 8 ? N : 8) Element {
+    std::byte bytes[N];
+};
+
+template <std::size_t N>
+void BM_ChunkMemory(benchmark::State& state) {
+    mmm_bench::guarded(state, [&] {
+        for (auto _ : state) {
+            auto chunk = mmm_bench::client().create<Element<N>>(mmm_bench::unique_name("one"), 1);
+            struct stat st {};
+            const std::string segment = chunk.info().segment;
+            if (::stat(segment.c_str(), &st) != 0)
+                throw std::runtime_error(
+                    std::string("stat ").append(segment).append(": ").append(std::strerror(errno)));
+            chunk.remove();
+            const double bytes = static_cast<double>(st.st_blocks) * 512.0;
+            state.counters["bytes"] = bytes;
+            state.counters["pages"] = bytes / 4096.0;
+        }
+    });
+}
+
 }  // namespace
+
+BENCHMARK(BM_ChunkMemory<1>)->Name("BM_ChunkMemory/elem:1")->Iterations(1);
+BENCHMARK(BM_ChunkMemory<8>)->Name("BM_ChunkMemory/elem:8")->Iterations(1);
+BENCHMARK(BM_ChunkMemory<16>)->Name("BM_ChunkMemory/elem:16")->Iterations(1);
+BENCHMARK(BM_ChunkMemory<64>)->Name("BM_ChunkMemory/elem:64")->Iterations(1);
+BENCHMARK(BM_ChunkMemory<100>)->Name("BM_ChunkMemory/elem:100")->Iterations(1);
+BENCHMARK(BM_ChunkMemory<256>)->Name("BM_ChunkMemory/elem:256")->Iterations(1);
 
 // scripts/bench.sh --scale (MMM_BENCH_SCALE=1) goes on to 1,000,000 chunks
 // (issue #20): about 8 GB of /dev/shm and a few minutes.

@@ -212,6 +212,33 @@ for key, label in (("first_GBps", "first touch"), ("warm_GBps", "warm")):
         rows.append((f"same, {label}, as two separate benchmarks", f"{fmt(m)} vs {fmt(r)} GB/s",
                      f"{m/r:.2f}x", "-", "info"))
 
+# Huge pages (issue #20): the chunk on mmmd's huge-page directory against raw
+# /dev/shm, with the floor (the raw create of a file on the same tmpfs) beside it.
+hi = "BM_Fill/huge_interleaved"
+m = metric(hi, "mmm_first_GBps")
+r = metric(hi, "raw_first_GBps")
+f = metric(hi, "rawhuge_first_GBps")
+if find(hi) and find(hi)[0].get("error"):
+    rows.append(("1 GiB create + first touch, chunk on huge pages vs raw shm (4 KiB pages)",
+                 "skipped: " + find(hi)[0]["error"], "n/a", ">= 4x", "MISSING"))
+else:
+    ratio_row("1 GiB create + first touch, chunk on huge pages (mmmd --huge-dir) vs raw shm "
+              "(4 KiB pages; bandwidth, interleaved)", m, r, ">=", 4.0,
+              f"{fmt(m)} vs {fmt(r)} GB/s")
+    if f and r:
+        rows.append(("floor: raw open + posix_fallocate + mmap + write on the same huge-page "
+                     "tmpfs vs raw shm (same rotation)", f"{fmt(f)} vs {fmt(r)} GB/s",
+                     f"{f/r:.2f}x", "-", "info"))
+    if m and f:
+        rows.append(("same, mmm on huge pages vs that floor", f"{fmt(m)} vs {fmt(f)} GB/s",
+                     f"{m/f:.2f}x", "-", "info"))
+    alone = metric("BM_Fill/mmm_huge", "first_GBps")
+    raw_alone = metric("BM_Fill/shm_raw", "first_GBps")
+    if alone and raw_alone:
+        rows.append(("same, huge-page chunks one after another, vs raw shm's separate benchmark",
+                     f"{fmt(alone)} vs {fmt(raw_alone)} GB/s", f"{alone/raw_alone:.2f}x", "-",
+                     "info"))
+
 # 7. registry
 big = "BM_Registry/chunks:100000"
 limit_row("registry 100k: Client::list()", metric(big, "list_ms"), "ms", 1000)
@@ -233,6 +260,20 @@ if find(huge):
     ratio_row("create at 100k-1M chunks vs at 0-1k (1/time per create)",
               1 / large if large else None, 1 / small if small else None, ">=", 0.8,
               f"{fmt(large)} vs {fmt(small)} us per create")
+
+# Memory of a chunk of one element (issue #20): the worst element size against
+# a 4 KiB page, target <= 2 pages per chunk.
+sizes = (1, 8, 16, 64, 100, 256)
+pages = {n: metric(f"BM_ChunkMemory/elem:{n}", "pages") for n in sizes}
+if all(v is not None for v in pages.values()):
+    worst = max(pages.values())
+    shown = ", ".join(f"{n} B: {fmt(pages[n])}" for n in sizes)
+    rows.append(("memory of a chunk of one element, element sizes 1-256 B, vs a 4 KiB page "
+                 "(segment blocks after create)", f"{fmt(worst)} pages at most ({shown})",
+                 f"{worst:.2f}x", "<= 2x", "PASS" if worst <= 2 else "MISS"))
+else:
+    rows.append(("memory of a chunk of one element, element sizes 1-256 B, vs a 4 KiB page",
+                 "not measured", "n/a", "<= 2x", "MISSING"))
 
 # 8. heap chunks (issue #18): mmm's robust lock around Boost.Interprocess vs
 # managed_shared_memory with an interprocess_mutex, in the same process run.

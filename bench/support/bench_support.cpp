@@ -5,8 +5,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,6 +35,11 @@ std::vector<std::function<void()>> g_teardown;
 std::optional<mmm::Client> g_client;
 pid_t g_client_pid = 0;
 Daemon g_daemon;
+
+std::string& huge_dir_path() {
+    static std::string path;
+    return path;
+}
 
 pid_t run_pid() {
     return g_run_pid != 0 ? g_run_pid : ::getpid();
@@ -110,6 +117,10 @@ void Daemon::start() {
     }
     std::vector<std::string> args;
     if (no_poll()) args = {"--busy-poll-us", "0"};
+    if (!huge_dir().empty()) {
+        args.push_back("--huge-dir");
+        args.push_back(huge_dir());
+    }
     process_.emplace(dir_, std::move(args));
     // Re-adopting many segments may delay the socket.
     process_->start(std::chrono::seconds(60));
@@ -153,6 +164,32 @@ std::uint64_t Daemon::rss_bytes() const {
 }
 std::uint64_t Daemon::hwm_bytes() const {
     return running() ? status_field(pid(), "VmHWM") : 0;
+}
+
+std::string enable_huge_dir(std::size_t bytes) {
+    if (!huge_dir().empty()) return "";
+    if (::geteuid() != 0) return "mounting a tmpfs needs root";
+    if (::unshare(CLONE_NEWNS) != 0)
+        return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+    // Mounts made from here on stay in this process's namespace (and its children's).
+    if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        return std::string("making / private: ") + std::strerror(errno);
+    char tmpl[] = "/tmp/mmm-bench-huge-XXXXXX";
+    if (!::mkdtemp(tmpl)) return std::string("mkdtemp: ") + std::strerror(errno);
+    const std::string options =
+        "huge=within_size,mode=1777,size=" + std::to_string((bytes >> 20) + 1) + "m";
+    if (::mount("tmpfs", tmpl, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
+        const std::string why =
+            std::string("mount -t tmpfs -o ") + options + ": " + std::strerror(errno);
+        ::rmdir(tmpl);
+        return why;
+    }
+    huge_dir_path() = tmpl;
+    return "";
+}
+
+const std::string& huge_dir() {
+    return huge_dir_path();
 }
 
 Daemon& daemon() {
@@ -342,6 +379,10 @@ int run_main(int argc, char** argv) {
     g_client.reset();
     static_cast<void>(unlink_segments(raw_prefix()));
     g_daemon.shutdown();  // a no-op when no benchmark used the daemon
+    if (!huge_dir().empty()) {
+        ::umount2(huge_dir().c_str(), MNT_DETACH);
+        ::rmdir(huge_dir().c_str());
+    }
     return rc != 0 || g_errors != 0 ? 1 : 0;
 }
 

@@ -69,6 +69,15 @@ class Daemon {
     std::optional<mmm::test::DaemonProcess> process_;
 };
 
+// A tmpfs mounted with huge=within_size (at most `bytes`) on a temporary
+// directory, in a mount namespace of this process (needs root; nothing of it
+// is visible outside), given to mmmd as --huge-dir. Call it before the daemon
+// starts (from a static initializer of the benchmark binary). Returns "" when
+// the directory is ready, otherwise why there is none. run_main unmounts it.
+std::string enable_huge_dir(std::size_t bytes);
+// The directory, or "" when enable_huge_dir did not make one.
+const std::string& huge_dir();
+
 // The process-wide daemon, started on first use.
 Daemon& daemon();
 // A Client of daemon(), connected once per process (the benchmarks' own client).

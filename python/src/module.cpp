@@ -305,6 +305,13 @@ Lifetime lifetime_arg(const std::string& s) {
     invalid_argument({}, "lifetime must be 'persistent' or 'session', not '" + s + "'");
 }
 
+HugePages huge_pages_arg(const std::string& s) {
+    if (s == "auto") return HugePages::automatic;
+    if (s == "never") return HugePages::never;
+    if (s == "always") return HugePages::always;
+    invalid_argument({}, "huge_pages must be 'auto', 'never' or 'always', not '" + s + "'");
+}
+
 // Checks that a chunk may be viewed with `dtype`: equal schemas (and the rule
 // of C++ open<T>, src/element_type.cpp), or raw bytes of the element's size.
 void check_dtype(const AnyChunk& chunk, const py::object& dtype) {
@@ -365,7 +372,7 @@ Chunk open_chunk(Client& client, const std::string& name, const py::object& dtyp
 Chunk create_chunk(Client& client, const std::string& name, const py::object& dtype_like,
                    std::int64_t count, std::uint32_t mode, const std::string& lifetime,
                    bool single_writer, const std::optional<std::string>& type_name, bool populate,
-                   const std::optional<std::int64_t>& max_count) {
+                   const std::optional<std::int64_t>& max_count, const std::string& huge_pages) {
     if (count < 1) invalid_argument(name, "count must be at least 1, not " + std::to_string(count));
     if (max_count && *max_count < count)
         invalid_argument(name, "max_count " + std::to_string(*max_count) + " is below count " +
@@ -379,6 +386,7 @@ Chunk create_chunk(Client& client, const std::string& name, const py::object& dt
     options.single_writer = single_writer;
     options.populate = populate;
     options.max_count = max_count ? static_cast<std::uint64_t>(*max_count) : 0;
+    options.huge_pages = huge_pages_arg(huge_pages);
     AnyChunk chunk;
     {
         py::gil_scoped_release nogil;
@@ -623,7 +631,8 @@ Client is gone.)doc")
              "daemon_user"_a = py::none())
         .def("create", &create_chunk, "name"_a, "dtype"_a, "count"_a, py::kw_only(),
              "mode"_a = 0600, "lifetime"_a = "persistent", "single_writer"_a = false,
-             "type_name"_a = py::none(), "populate"_a = false, "max_count"_a = py::none(), R"doc(
+             "type_name"_a = py::none(), "populate"_a = false, "max_count"_a = py::none(),
+             "huge_pages"_a = "auto", R"doc(
 Creates chunk `name` of `count` zero-filled elements of `dtype` (scalar,
 structured, nested, subarray fields) and returns it mapped read-write. The
 dtype becomes the chunk's schema: a C++ open<T> succeeds when T's schema
@@ -632,7 +641,10 @@ mode: Unix permission bits checked by mmmd (0o600). lifetime: 'persistent'
 (until removed) or 'session' (removed when this process's connection ends).
 single_writer: at most one writable mapping at a time. populate: pre-fault
 every page. max_count: a growable chunk, which resize() may take up to that
-many elements (None: count, a fixed size). Raises FileExistsError, ValueError (name, dtype, count),
+many elements (None: count, a fixed size). huge_pages: where the memory comes
+from when mmmd has a huge-page directory (mmmd --huge-dir): 'auto' (chunks of
+2 MiB and up), 'never', 'always' (an error without one).
+Raises FileExistsError, ValueError (name, dtype, count),
 PermissionError, mmm.QuotaExceededError, mmm.NoSpaceError.)doc")
         .def("open", &open_chunk, "name"_a, "dtype"_a = py::none(), "readonly"_a = false,
              "wait"_a = py::none(), R"doc(

@@ -210,6 +210,19 @@ def test_list_info_remove(client, name):
         client.create(name, COORD, 1, lifetime="forever")
 
 
+def test_huge_pages_option(client, name):
+    with pytest.raises(ValueError, match="huge_pages"):
+        client.create(name, "f8", 1, huge_pages="sometimes")
+    # This test's mmmd has no huge-page directory (tests/test_huge_pages.cpp
+    # runs one): 'always' is refused, 'never' and 'auto' use /dev/shm.
+    with pytest.raises(ValueError, match="huge-page directory"):
+        client.create(name, "f8", 1, huge_pages="always")
+    with client.create(name, "f8", 1 << 19, huge_pages="never") as c:
+        assert not client.info(name).huge_pages
+        c.remove()
+    assert name not in [i.name for i in client.list()]
+
+
 def test_version_and_wait_for_change(client, name):
     with client.create(name, COORD, 2) as c:
         v = c.version()

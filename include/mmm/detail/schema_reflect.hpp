@@ -312,7 +312,10 @@ std::uint32_t add_schema_type(Schema::Builder& b) {
         boost::pfr::for_each_field(probe.value, [&](const auto& field, std::size_t i) {
             using F = std::remove_cvref_t<decltype(field)>;
             const std::uint32_t type = add_schema_type<F>(b);
-            fields.push_back({"f" + std::to_string(i), offset_in(probe.value, &field), type});
+            // Appended, not "f" + to_string(i): GCC 12 warns (-Wrestrict) on that inlined.
+            std::string name("f");
+            name.append(std::to_string(i));
+            fields.push_back({std::move(name), offset_in(probe.value, &field), type});
         });
         return b.record(record_name_for(mmm::type_name<U>()), sizeof(U), alignof(U),
                         std::move(fields));
