@@ -212,33 +212,6 @@ for key, label in (("first_GBps", "first touch"), ("warm_GBps", "warm")):
         rows.append((f"same, {label}, as two separate benchmarks", f"{fmt(m)} vs {fmt(r)} GB/s",
                      f"{m/r:.2f}x", "-", "info"))
 
-# Huge pages (issue #20): the chunk on mmmd's huge-page directory against raw
-# /dev/shm, with the floor (the raw create of a file on the same tmpfs) beside it.
-hi = "BM_Fill/huge_interleaved"
-m = metric(hi, "mmm_first_GBps")
-r = metric(hi, "raw_first_GBps")
-f = metric(hi, "rawhuge_first_GBps")
-if find(hi) and find(hi)[0].get("error"):
-    rows.append(("1 GiB create + first touch, chunk on huge pages vs raw shm (4 KiB pages)",
-                 "skipped: " + find(hi)[0]["error"], "n/a", ">= 4x", "MISSING"))
-else:
-    ratio_row("1 GiB create + first touch, chunk on huge pages (mmmd --huge-dir) vs raw shm "
-              "(4 KiB pages; bandwidth, interleaved)", m, r, ">=", 4.0,
-              f"{fmt(m)} vs {fmt(r)} GB/s")
-    if f and r:
-        rows.append(("floor: raw open + posix_fallocate + mmap + write on the same huge-page "
-                     "tmpfs vs raw shm (same rotation)", f"{fmt(f)} vs {fmt(r)} GB/s",
-                     f"{f/r:.2f}x", "-", "info"))
-    if m and f:
-        rows.append(("same, mmm on huge pages vs that floor", f"{fmt(m)} vs {fmt(f)} GB/s",
-                     f"{m/f:.2f}x", "-", "info"))
-    alone = metric("BM_Fill/mmm_huge", "first_GBps")
-    raw_alone = metric("BM_Fill/shm_raw", "first_GBps")
-    if alone and raw_alone:
-        rows.append(("same, huge-page chunks one after another, vs raw shm's separate benchmark",
-                     f"{fmt(alone)} vs {fmt(raw_alone)} GB/s", f"{alone/raw_alone:.2f}x", "-",
-                     "info"))
-
 # 7. registry
 big = "BM_Registry/chunks:100000"
 limit_row("registry 100k: Client::list()", metric(big, "list_ms"), "ms", 1000)
@@ -260,20 +233,6 @@ if find(huge):
     ratio_row("create at 100k-1M chunks vs at 0-1k (1/time per create)",
               1 / large if large else None, 1 / small if small else None, ">=", 0.8,
               f"{fmt(large)} vs {fmt(small)} us per create")
-
-# Memory of a chunk of one element (issue #20): the worst element size against
-# a 4 KiB page, target <= 2 pages per chunk.
-sizes = (1, 8, 16, 64, 100, 256)
-pages = {n: metric(f"BM_ChunkMemory/elem:{n}", "pages") for n in sizes}
-if all(v is not None for v in pages.values()):
-    worst = max(pages.values())
-    shown = ", ".join(f"{n} B: {fmt(pages[n])}" for n in sizes)
-    rows.append(("memory of a chunk of one element, element sizes 1-256 B, vs a 4 KiB page "
-                 "(segment blocks after create)", f"{fmt(worst)} pages at most ({shown})",
-                 f"{worst:.2f}x", "<= 2x", "PASS" if worst <= 2 else "MISS"))
-else:
-    rows.append(("memory of a chunk of one element, element sizes 1-256 B, vs a 4 KiB page",
-                 "not measured", "n/a", "<= 2x", "MISSING"))
 
 # 8. heap chunks (issue #18): mmm's robust lock around Boost.Interprocess vs
 # managed_shared_memory with an interprocess_mutex, in the same process run.
@@ -313,6 +272,100 @@ m = metric("BM_Grow/interleaved", "mmm_ms")
 r = metric("BM_Grow/interleaved", "fallocate_ms")
 ratio_row("resize: grow by 1 GiB vs posix_fallocate of 1 GiB (speed, interleaved)", r, m, ">=",
           0.9, f"{fmt(m)} vs {fmt(r)} ms")
+
+# 11. issue #20: the rows of issue #5 that missed, restated against the floors
+# measured in the same run, and the new rows.
+for procs in (1, 8):
+    m = metric(f"BM_CreateRemove/mmm/procs:{procs}", "ops_per_s")
+    f = metric(f"BM_CreateRemove/floor/procs:{procs}", "ops_per_s")
+    ratio_row(f"#20: create+remove, {procs} process{'es' if procs > 1 else ''}, vs floor (raw "
+              "create+remove + 2 pings to the same mmmd; ops/s)", m, f, ">=", 0.8,
+              f"{fmt(m)} vs {fmt(f)} ops/s")
+for elem, label in (("u64", "8-byte"), ("line64", "64-byte")):
+    n = f"BM_Access/write/{elem}/interleaved"
+    c = metric(n, "checked_ns")
+    f = metric(n, "version_only_ns")
+    ratio_row(f"#20: checked write(i), {label} element, many-writer chunk, vs floor (store + "
+              "atomic add of the shared version; time/op, interleaved)", c, f, "<=", 1.1,
+              f"{fmt(c)} vs {fmt(f)} ns")
+ratio_row("#20: open<T> of an existing chunk vs socket RTT + shm_open/fstat/mmap (p50)", o, base,
+          "<=", 1.1, f"{fmt(o and o/1e3)} vs {fmt(rtt and rtt/1e3)} + {fmt(shm and shm/1e3)} us")
+
+# Memory of a chunk of one element (issue #20): the worst element size against
+# a 4 KiB page, target <= 2 pages per chunk.
+sizes = (1, 8, 16, 64, 100, 256)
+pages = {n: metric(f"BM_ChunkMemory/elem:{n}", "pages") for n in sizes}
+if all(v is not None for v in pages.values()):
+    worst = max(pages.values())
+    shown = ", ".join(f"{n} B: {fmt(pages[n])}" for n in sizes)
+    rows.append(("#20: memory of a chunk of one element, element sizes 1-256 B, vs a 4 KiB page "
+                 "(segment blocks after create)", f"{fmt(worst)} pages at most ({shown})",
+                 f"{worst:.2f}x", "<= 2x", "PASS" if worst <= 2 else "MISS"))
+else:
+    rows.append(("#20: memory of a chunk of one element, element sizes 1-256 B, vs a 4 KiB page",
+                 "not measured", "n/a", "<= 2x", "MISSING"))
+
+# Huge pages (issue #20): the chunk on mmmd's huge-page directory against raw
+# /dev/shm, with the floor (the raw create of a file on the same tmpfs) beside it.
+hi = "BM_Fill/huge_interleaved"
+m = metric(hi, "mmm_first_GBps")
+r = metric(hi, "raw_first_GBps")
+f = metric(hi, "rawhuge_first_GBps")
+if find(hi) and find(hi)[0].get("error"):
+    rows.append(("#20: 1 GiB create + first touch, chunk on huge pages vs raw shm (4 KiB pages)",
+                 "skipped: " + find(hi)[0]["error"], "n/a", ">= 4x", "MISSING"))
+else:
+    ratio_row("#20: 1 GiB create + first touch, chunk on huge pages (mmmd --huge-dir) vs raw shm "
+              "(4 KiB pages; bandwidth, interleaved)", m, r, ">=", 4.0,
+              f"{fmt(m)} vs {fmt(r)} GB/s")
+    if f and r:
+        rows.append(("floor: raw open + posix_fallocate + mmap + write on the same huge-page "
+                     "tmpfs vs raw shm (same rotation)", f"{fmt(f)} vs {fmt(r)} GB/s",
+                     f"{f/r:.2f}x", "-", "info"))
+    if m and f:
+        rows.append(("same, mmm on huge pages vs that floor", f"{fmt(m)} vs {fmt(f)} GB/s",
+                     f"{m/f:.2f}x", "-", "info"))
+    alone = metric("BM_Fill/mmm_huge", "first_GBps")
+    raw_alone = metric("BM_Fill/shm_raw", "first_GBps")
+    if alone and raw_alone:
+        rows.append(("same, huge-page chunks one after another, vs raw shm's separate benchmark",
+                     f"{fmt(alone)} vs {fmt(raw_alone)} GB/s", f"{alone/raw_alone:.2f}x", "-",
+                     "info"))
+
+# Many clients (issue #20): info requests against Redis GET at the same client
+# counts, and open+close against the raw calls in as many processes.
+for n in (1, 8, 64):
+    m = metric(f"BM_Throughput/info/procs:{n}", "ops_per_s")
+    r = metric(f"BM_Throughput/redis_get/clients:{n}", "ops_per_s")
+    mp99 = metric(f"BM_Throughput/info/procs:{n}", "p99_ns")
+    rp99 = metric(f"BM_Throughput/redis_get/clients:{n}", "p99_ns")
+    e = find(f"BM_Throughput/redis_get/clients:{n}")
+    if e and e[0].get("error"):
+        rows.append((f"#20: info requests, {n} client process{'es' if n > 1 else ''}, vs Redis GET",
+                     "skipped: " + e[0]["error"], "n/a", ">= 1.0x", "MISSING"))
+        continue
+    ratio_row(f"#20: info requests, {n} client process{'es' if n > 1 else ''}, vs Redis 7 GET of 16 "
+              f"bytes, redis-benchmark -c {n} (ops/s; p99 beside)", m, r, ">=", 1.0,
+              f"{fmt(m)} vs {fmt(r)} ops/s; p99 {fmt(mp99 and mp99/1e3)} vs "
+              f"{fmt(rp99 and rp99/1e3)} us")
+for n in (1, 8, 64):
+    m = metric(f"nopoll:BM_Throughput/info/procs:{n}", "ops_per_s")
+    p99 = metric(f"nopoll:BM_Throughput/info/procs:{n}", "p99_ns")
+    r = metric(f"BM_Throughput/redis_get/clients:{n}", "ops_per_s")
+    if m and r and p99:
+        rows.append((f"same, {n} process{'es' if n > 1 else ''}, without polling (mmmd "
+                     "--busy-poll-us 0, reply_spin 0)", f"{fmt(m)} vs {fmt(r)} ops/s; p99 "
+                     f"{fmt(p99/1e3)} us", f"{m/r:.2f}x", "-", "info"))
+for n in (8, 64):
+    m = metric(f"BM_Throughput/open_close/procs:{n}", "ops_per_s")
+    r = metric(f"BM_Throughput/raw_open_close/procs:{n}", "ops_per_s")
+    if m and r:
+        mp = metric(f"BM_Throughput/open_close/procs:{n}", "p50_ns")
+        rp = metric(f"BM_Throughput/raw_open_close/procs:{n}", "p50_ns")
+        rows.append((f"#20: open<T> + close, {n} processes, vs raw shm_open + fstat + mmap + munmap"
+                     " + close (ops/s; p50 beside)", f"{fmt(m)} vs {fmt(r)} ops/s; p50 "
+                     f"{fmt(mp and mp/1e3)} vs {fmt(rp and rp/1e3)} us", f"{m/r:.2f}x", "reported",
+                     "info"))
 
 # --- details ---------------------------------------------------------------------
 details = []

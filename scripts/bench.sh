@@ -39,6 +39,8 @@ configure_cmd=(cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMMM_BUI
                -DMMM_BUILD_EXAMPLES=OFF -DMMM_BUILD_BENCH=ON)
 build_cmd=(cmake --build "$build" -j2)
 if [[ $do_build == 1 ]]; then
+  # The Redis baseline of the throughput rows (redis-server, redis-tools).
+  "$root/scripts/install-deps.sh" --bench
   "${configure_cmd[@]}" >/dev/null
   "${build_cmd[@]}" >/dev/null
 fi
@@ -55,7 +57,7 @@ fi
 if [[ $quick == 1 ]]; then
   common=(--benchmark_min_time=0.001)
   runs=("access_bench|" "wait_bench|" "control_bench|" "bandwidth_bench|" "registry_bench|"
-    "heap_bench|")
+    "heap_bench|" "throughput_bench|")
 else
   interleave=(--benchmark_enable_random_interleaving=true)
   runs=(
@@ -66,6 +68,8 @@ else
     "bandwidth_bench|--benchmark_repetitions=3 ${interleave[*]}"
     "registry_bench|"
     "heap_bench|--benchmark_repetitions=3 --benchmark_min_time=0.3 ${interleave[*]}"
+    "throughput_bench|--benchmark_repetitions=3 ${interleave[*]}"
+    "throughput_bench_nopoll|--benchmark_repetitions=3 ${interleave[*]}"
   )
   common=()
 fi
@@ -85,7 +89,8 @@ for entry in "${runs[@]}"; do
   out="$results/$name.json"
   cmd=("$bin" "${common[@]}" "${flags[@]}" --benchmark_out="$out" --benchmark_out_format=json)
   [[ $name == *_rt ]] && cmd=(chrt -f 10 "${cmd[@]}")
-  # The control plane once more with mmmd and the client sleeping at once.
+  # The control plane once more with mmmd and the client sleeping at once
+  # (control_bench_nopoll, throughput_bench_nopoll).
   [[ $name == *_nopoll ]] && cmd=(env MMM_BENCH_NO_POLL=1 "${cmd[@]}")
   commands+=("${cmd[*]#"$root/"}")
   echo "== $name" >&2

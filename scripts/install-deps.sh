@@ -7,7 +7,9 @@
 # python3-prometheus-client, whose parser checks `mmmctl metrics`.
 # Idempotent and silent when everything is already installed.
 #
-# Usage: scripts/install-deps.sh
+# Usage: scripts/install-deps.sh [--bench]
+#   --bench  also what scripts/bench.sh compares with: redis-server and
+#            redis-tools (the Redis baseline of the throughput rows)
 # Runs apt-get as root, or through sudo when available; otherwise prints the
 # command to run and exits 1.
 set -euo pipefail
@@ -21,6 +23,13 @@ packages=(
   python3 python3-dev pybind11-dev python3-numpy python3-pytest
   python3-prometheus-client
 )
+
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(redis-server redis-tools) ;;
+    *) echo "install-deps: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
 
 installed() {
   # `dpkg -s` also succeeds for removed packages that left their config files.

@@ -115,8 +115,13 @@ void Daemon::start() {
         if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
         dir_ = tmpl;
     }
-    std::vector<std::string> args;
-    if (no_poll()) args = {"--busy-poll-us", "0"};
+    // Up to 64 worker processes plus the benchmark's own client: more than
+    // mmmd's default of 64 connections per uid.
+    std::vector<std::string> args = {"--max-connections-per-uid", "256"};
+    if (no_poll()) {
+        args.push_back("--busy-poll-us");
+        args.push_back("0");
+    }
     if (!huge_dir().empty()) {
         args.push_back("--huge-dir");
         args.push_back(huge_dir());
@@ -287,7 +292,21 @@ void StartGate::arrive_and_wait() {
     }
 }
 void StartGate::wait_ready(int n) {
+    // Bounded: a worker that dies before it arrives never writes (and the
+    // other workers keep the pipe open, so there is no end of file either).
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
     for (int i = 0; i < n;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        pollfd p{ready_[0], POLLIN, 0};
+        const int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+        if (ready == 0)
+            throw std::runtime_error(std::to_string(n - i) + " of " + std::to_string(n) +
+                                     " worker(s) did not arrive at the start in 60 s");
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+        }
         char c;
         ssize_t r = ::read(ready_[0], &c, 1);
         if (r == 1)
