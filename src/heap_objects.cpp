@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <string>
 
 namespace mmm {
@@ -96,7 +95,8 @@ void record_heap_object(heap::segment_manager& manager, const char* name, std::s
             manager.destroy<char>(key.c_str());
         }
         char* made = manager.construct<char>(key.c_str(), std::nothrow)[text.size()](0);
-        if (made) std::memcpy(made, text.data(), text.size());
+        // Length-delimited: the array's own count says where the text ends.
+        if (made) std::copy(text.begin(), text.end(), made);
     } catch (...) {
         // The type goes unrecorded; the object the caller made stays.
     }
