@@ -348,6 +348,20 @@ for n in (1, 8, 64):
               f"bytes, redis-benchmark -c {n} (ops/s; p99 beside)", m, r, ">=", 1.0,
               f"{fmt(m)} vs {fmt(r)} ops/s; p99 {fmt(mp99 and mp99/1e3)} vs "
               f"{fmt(rp99 and rp99/1e3)} us")
+# The floors under the info rows: a ping to the same mmmd (its loop, no work),
+# and a one-thread epoll echo process answering as many processes with frames
+# of the info request's and reply's sizes (any one-thread server's floor).
+for n in (1, 8, 64):
+    m = metric(f"BM_Throughput/info/procs:{n}", "ops_per_s")
+    r = metric(f"BM_Throughput/redis_get/clients:{n}", "ops_per_s")
+    for name, what in (("echo", "one-thread epoll echo of the same frame sizes"),
+                       ("ping", "ping to the same mmmd")):
+        f = metric(f"BM_Throughput/{name}/procs:{n}", "ops_per_s")
+        fp99 = metric(f"BM_Throughput/{name}/procs:{n}", "p99_ns")
+        if f and r and m:
+            rows.append((f"floor: {what}, {n} process{'es' if n > 1 else ''}, vs Redis (mmm info "
+                         f"vs this floor: {m/f:.2f}x)", f"{fmt(f)} vs {fmt(r)} ops/s; p99 "
+                         f"{fmt(fp99 and fp99/1e3)} us", f"{f/r:.2f}x", "-", "info"))
 for n in (1, 8, 64):
     m = metric(f"nopoll:BM_Throughput/info/procs:{n}", "ops_per_s")
     p99 = metric(f"nopoll:BM_Throughput/info/procs:{n}", "p99_ns")

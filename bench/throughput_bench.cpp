@@ -9,13 +9,22 @@
 //   BM_Throughput/open_close/procs:N  open<uint64_t>(name) + destroy of one chunk
 //   BM_Throughput/raw_open_close/procs:N  shm_open + fstat + mmap + munmap + close
 //                                     of one raw segment of the same size
+//   BM_Throughput/ping/procs:N        a ping to the same mmmd (its loop, no work)
+//   BM_Throughput/echo/procs:N        the floor of any one-thread server: a forked
+//                                     epoll echo process answering N processes
+//                                     with frames of an info request's and
+//                                     reply's sizes over Unix stream sockets
 // Every process is forked, waits at a start gate, runs until the window's
 // common end and writes its count and samples to shared memory; the parent
 // reaps each by pid.
 #include "support/bench_support.hpp"
 
+#include "client_core.hpp"
+#include "protocol.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -185,6 +194,127 @@ void BM_Throughput_raw_open_close(benchmark::State& state) {
             };
         });
         ::shm_unlink(seg.c_str());
+    });
+}
+
+void BM_Throughput_ping(benchmark::State& state) {
+    mmm_bench::guarded(state, [&] {
+        const auto options = mmm_bench::daemon().client_options();
+        run_processes(state, static_cast<int>(state.range(0)), [&] {
+            auto core = std::make_shared<mmm::detail::ClientCore>(options);
+            return [core] { core->call(mmm::proto::PingRequest{}); };
+        });
+    });
+}
+
+// Sizes of a real info request and its reply frame.
+std::pair<std::size_t, std::size_t> info_message_sizes() {
+    const std::string name = shared_chunk();
+    const auto request = mmm::proto::encode_request(mmm::proto::InfoRequest{name}, 1);
+    const mmm::ChunkInfo info = mmm_bench::client().info(name);
+    const auto reply =
+        mmm::proto::make_frame(mmm::proto::MessageType::reply_ok, 1,
+                               [&](mmm::proto::Writer& w) { mmm::proto::encode_info(w, info); });
+    return {request.size(), reply.size()};
+}
+
+bool io_exact(int fd, char* p, std::size_t n, bool out) {
+    while (n > 0) {
+        const ssize_t r = out ? ::send(fd, p, n, MSG_NOSIGNAL) : ::recv(fd, p, n, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= static_cast<std::size_t>(r);
+    }
+    return true;
+}
+
+// One thread, one epoll set, every client on its own socket: reads a whole
+// request (blocking on the rest, as frames are small) and sends the reply.
+// Returns when every client has hung up.
+int echo_server(int listener, std::size_t req_bytes, std::size_t reply_bytes, int clients) {
+    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    std::vector<int> fds;
+    for (int i = 0; i < clients; ++i) {
+        const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) return 2;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+        fds.push_back(fd);
+    }
+    std::vector<char> in(req_bytes), out(reply_bytes, 'r');
+    epoll_event events[64];
+    for (int open = clients; open > 0;) {
+        const int n = ::epoll_wait(ep, events, 64, 120'000);
+        if (n <= 0) return n == 0 ? 3 : (errno == EINTR ? 0 : 4);
+        for (int i = 0; i < n; ++i) {
+            const int fd = events[i].data.fd;
+            if (!io_exact(fd, in.data(), in.size(), false) ||
+                !io_exact(fd, out.data(), out.size(), true)) {
+                ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+                ::close(fd);
+                --open;
+            }
+        }
+    }
+    ::close(ep);
+    return 0;
+}
+
+void BM_Throughput_echo(benchmark::State& state) {
+    mmm_bench::guarded(state, [&] {
+        const int procs = static_cast<int>(state.range(0));
+        const auto [req_bytes, reply_bytes] = info_message_sizes();
+        char tmpl[] = "/tmp/mmm-bench-echo-XXXXXX";
+        if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+        const std::string dir = tmpl;
+        // On the way out, also when a worker failed: the server stopped by pid,
+        // its directory gone.
+        struct StopServer {
+            pid_t pid;
+            std::string dir;
+            ~StopServer() {
+                if (pid > 0) {
+                    ::kill(pid, SIGKILL);
+                    mmm_bench::reap(pid, 10.0);
+                }
+                std::error_code ec;
+                std::filesystem::remove_all(dir, ec);
+            }
+        } stop{-1, dir};
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s/echo.sock", dir.c_str());
+        const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (listener < 0 ||
+            ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(listener, 128) != 0)
+            throw std::runtime_error(std::string("echo socket: ") + std::strerror(errno));
+        // One server per iteration: it serves exactly `procs` connections.
+        const pid_t server = mmm_bench::fork_child(
+            [&] { return echo_server(listener, req_bytes, reply_bytes, procs); });
+        stop.pid = server;
+        ::close(listener);
+        run_processes(state, procs, [&] {
+            const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+                throw std::runtime_error("echo connect failed");
+            auto buffers =
+                std::make_shared<std::vector<char>>(std::max(req_bytes, reply_bytes), 'q');
+            // The descriptor closes at the worker's exit, which ends the server's loop.
+            return [fd, buffers, req = req_bytes, reply = reply_bytes] {
+                if (!io_exact(fd, buffers->data(), req, true) ||
+                    !io_exact(fd, buffers->data(), reply, false))
+                    throw std::runtime_error("echo server went away");
+            };
+        });
+        const int status = mmm_bench::reap(server, 30.0);
+        stop.pid = -1;
+        if (status != 0) throw std::runtime_error("echo server failed");
+        state.counters["request_bytes"] = static_cast<double>(req_bytes);
+        state.counters["reply_bytes"] = static_cast<double>(reply_bytes);
     });
 }
 
@@ -364,6 +494,23 @@ BENCHMARK(BM_Throughput_open_close)
 BENCHMARK(BM_Throughput_raw_open_close)
     ->Name("BM_Throughput/raw_open_close")
     ->ArgName("procs")
+    ->Arg(8)
+    ->Arg(64)
+    ->Iterations(1)
+    ->UseManualTime();
+
+BENCHMARK(BM_Throughput_ping)
+    ->Name("BM_Throughput/ping")
+    ->ArgName("procs")
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(64)
+    ->Iterations(1)
+    ->UseManualTime();
+BENCHMARK(BM_Throughput_echo)
+    ->Name("BM_Throughput/echo")
+    ->ArgName("procs")
+    ->Arg(1)
     ->Arg(8)
     ->Arg(64)
     ->Iterations(1)
