@@ -11,6 +11,8 @@
 #include "names.hpp"
 #include "posix_io.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
 
 namespace mmm {
@@ -210,16 +212,33 @@ ChunkInfo Client::resize(std::string_view name, std::size_t new_count) {
 }
 
 std::vector<ChunkInfo> Client::list() {
-    std::vector<ChunkInfo> all;
+    // Pages are kept as they come and moved once into a vector of the final
+    // size: growing one vector page by page moved every entry again at each
+    // doubling and faulted in fresh memory each time (a list of a million
+    // chunks moves hundreds of megabytes).
+    std::vector<std::vector<ChunkInfo>> pages;
+    std::size_t total = 0;
     proto::ListRequest request{{}, proto::kMaxListLimit};
     for (;;) {
         auto reply = core_->call(request);
         detail::Reader r(reply.body);
         auto page = proto::decode_list(r);
-        for (auto& c : page.chunks) all.push_back(std::move(c));
-        if (!page.more || all.empty()) return all;
-        request.after = all.back().name;
+        const bool more = page.more && !page.chunks.empty();
+        if (!page.chunks.empty()) {
+            request.after = page.chunks.back().name;
+            total += page.chunks.size();
+            pages.push_back(std::move(page.chunks));
+        }
+        if (!more) break;
     }
+    if (pages.size() == 1) return std::move(pages.front());
+    std::vector<ChunkInfo> all;
+    all.reserve(total);
+    for (auto& page : pages) {
+        std::move(page.begin(), page.end(), std::back_inserter(all));
+        page = {};  // freed as it goes: the peak stays near one copy
+    }
+    return all;
 }
 
 ChunkInfo Client::info(std::string_view name) {

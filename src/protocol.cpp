@@ -377,6 +377,7 @@ ListReply decode_list(Reader& r) {
     ListReply l;
     std::uint32_t n = r.u32();
     if (n > kMaxListLimit) fail("list of " + std::to_string(n) + " chunks exceeds the limit");
+    l.chunks.reserve(n);  // bounded by the check above
     for (std::uint32_t i = 0; i < n; ++i) l.chunks.push_back(decode_info(r));
     l.more = r.boolean("more");
     return l;

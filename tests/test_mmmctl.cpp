@@ -109,6 +109,31 @@ TEST_F(MmmctlTest, ListWithoutChunks) {
     EXPECT_EQ(parse(rj), Json::array());
 }
 
+// mmmd answers a list in pages of at most 4096 chunks; the client and mmmctl
+// put the pages together: every chunk once, in name order.
+TEST_F(MmmctlTest, ListOfMoreChunksThanOnePage) {
+    constexpr int kChunks = 2 * 4096 + 7;
+    auto name_of = [](int i) {
+        std::string digits = std::to_string(i);
+        return "many-" + std::string(5 - digits.size(), '0') + digits;
+    };
+    for (int i = 0; i < kChunks; ++i) client().create<std::uint8_t>(name_of(i), 1);
+    const auto all = client().list();
+    ASSERT_EQ(all.size(), static_cast<std::size_t>(kChunks));
+    for (int i = 0; i < kChunks; ++i)
+        ASSERT_EQ(all[static_cast<std::size_t>(i)].name, name_of(i)) << "at " << i;
+    EXPECT_EQ(all.back().count, 1u);
+    auto r = ctl({"list", "--json"});
+    ASSERT_EQ(r.status.code, 0) << show(r);
+    const Json j = parse(r);
+    ASSERT_EQ(j.size(), static_cast<std::size_t>(kChunks));
+    EXPECT_EQ(j[4096]["name"], name_of(4096));
+    EXPECT_EQ(j[kChunks - 1]["name"], name_of(kChunks - 1));
+    for (int i = 0; i < kChunks; ++i) client().remove(name_of(i));
+    EXPECT_TRUE(client().list().empty());
+    expect_no_segments();
+}
+
 TEST_F(MmmctlTest, InfoMatchesTheLibrary) {
     auto chunk = client().create<mmm_test::Sample>("samples", 7);
     auto expected = client().info("samples");
