@@ -178,33 +178,7 @@ std::pair<std::size_t, std::size_t> open_message_sizes() {
     req.name = name;
     req.type = mmm::detail::element_type_of<std::uint64_t>();
     auto request = mmm::proto::encode_request(req, 1);
-    mmm::ChunkInfo info = client().info(name);
-    auto reply =
-        mmm::proto::make_frame(mmm::proto::MessageType::reply_ok, 1,
-                               [&](mmm::proto::Writer& w) { mmm::proto::encode_info(w, info); });
-    return {request.size(), reply.size()};
-}
-
-bool read_exact(int fd, char* p, std::size_t n) {
-    while (n > 0) {
-        ssize_t r = ::recv(fd, p, n, 0);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        p += r;
-        n -= static_cast<std::size_t>(r);
-    }
-    return true;
-}
-
-bool write_all(int fd, const char* p, std::size_t n) {
-    while (n > 0) {
-        ssize_t r = ::send(fd, p, n, MSG_NOSIGNAL);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        p += r;
-        n -= static_cast<std::size_t>(r);
-    }
-    return true;
+    return {request.size(), mmm_bench::info_reply_bytes(client().info(name))};
 }
 
 void BM_Open_socket_rtt(benchmark::State& state) {
@@ -216,15 +190,15 @@ void BM_Open_socket_rtt(benchmark::State& state) {
         pid_t child = mmm_bench::fork_child([&] {
             ::close(sv[0]);
             std::vector<char> in(req_bytes), out(reply_bytes, 'r');
-            while (read_exact(sv[1], in.data(), in.size()))
-                if (!write_all(sv[1], out.data(), out.size())) return 1;
+            while (mmm_bench::recv_exact(sv[1], in.data(), in.size()))
+                if (!mmm_bench::send_exact(sv[1], out.data(), out.size())) return 1;
             return 0;
         });
         ::close(sv[1]);
         std::vector<char> req(req_bytes, 'q'), reply(reply_bytes);
         sample_each(state, [&] {
-            if (!write_all(sv[0], req.data(), req.size()) ||
-                !read_exact(sv[0], reply.data(), reply.size()))
+            if (!mmm_bench::send_exact(sv[0], req.data(), req.size()) ||
+                !mmm_bench::recv_exact(sv[0], reply.data(), reply.size()))
                 throw std::runtime_error("echo peer went away");
         });
         ::close(sv[0]);

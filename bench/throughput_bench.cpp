@@ -39,6 +39,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -211,22 +212,7 @@ void BM_Throughput_ping(benchmark::State& state) {
 std::pair<std::size_t, std::size_t> info_message_sizes() {
     const std::string name = shared_chunk();
     const auto request = mmm::proto::encode_request(mmm::proto::InfoRequest{name}, 1);
-    const mmm::ChunkInfo info = mmm_bench::client().info(name);
-    const auto reply =
-        mmm::proto::make_frame(mmm::proto::MessageType::reply_ok, 1,
-                               [&](mmm::proto::Writer& w) { mmm::proto::encode_info(w, info); });
-    return {request.size(), reply.size()};
-}
-
-bool io_exact(int fd, char* p, std::size_t n, bool out) {
-    while (n > 0) {
-        const ssize_t r = out ? ::send(fd, p, n, MSG_NOSIGNAL) : ::recv(fd, p, n, 0);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        p += r;
-        n -= static_cast<std::size_t>(r);
-    }
-    return true;
+    return {request.size(), mmm_bench::info_reply_bytes(mmm_bench::client().info(name))};
 }
 
 // One thread, one epoll set, every client on its own socket: reads a whole
@@ -251,8 +237,8 @@ int echo_server(int listener, std::size_t req_bytes, std::size_t reply_bytes, in
         if (n <= 0) return n == 0 ? 3 : (errno == EINTR ? 0 : 4);
         for (int i = 0; i < n; ++i) {
             const int fd = events[i].data.fd;
-            if (!io_exact(fd, in.data(), in.size(), false) ||
-                !io_exact(fd, out.data(), out.size(), true)) {
+            if (!mmm_bench::recv_exact(fd, in.data(), in.size()) ||
+                !mmm_bench::send_exact(fd, out.data(), out.size())) {
                 ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
                 ::close(fd);
                 --open;
@@ -305,8 +291,8 @@ void BM_Throughput_echo(benchmark::State& state) {
                 std::make_shared<std::vector<char>>(std::max(req_bytes, reply_bytes), 'q');
             // The descriptor closes at the worker's exit, which ends the server's loop.
             return [fd, buffers, req = req_bytes, reply = reply_bytes] {
-                if (!io_exact(fd, buffers->data(), req, true) ||
-                    !io_exact(fd, buffers->data(), reply, false))
+                if (!mmm_bench::send_exact(fd, buffers->data(), req) ||
+                    !mmm_bench::recv_exact(fd, buffers->data(), reply))
                     throw std::runtime_error("echo server went away");
             };
         });
@@ -466,54 +452,29 @@ void BM_Throughput_redis_get(benchmark::State& state) {
     });
 }
 
+// One window per run (Iterations(1)): the window is the measurement.
+void at_counts(benchmark::internal::Benchmark* b, const char* arg_name,
+               std::initializer_list<int> counts) {
+    b->ArgName(arg_name)->Iterations(1)->UseManualTime();
+    for (int n : counts) b->Arg(n);
+}
+void procs_1_8_64(benchmark::internal::Benchmark* b) {
+    at_counts(b, "procs", {1, 8, 64});
+}
+void procs_8_64(benchmark::internal::Benchmark* b) {
+    at_counts(b, "procs", {8, 64});
+}
+void clients_1_8_64(benchmark::internal::Benchmark* b) {
+    at_counts(b, "clients", {1, 8, 64});
+}
+
 }  // namespace
 
-BENCHMARK(BM_Throughput_info)
-    ->Name("BM_Throughput/info")
-    ->ArgName("procs")
-    ->Arg(1)
-    ->Arg(8)
-    ->Arg(64)
-    ->Iterations(1)
-    ->UseManualTime();
-BENCHMARK(BM_Throughput_redis_get)
-    ->Name("BM_Throughput/redis_get")
-    ->ArgName("clients")
-    ->Arg(1)
-    ->Arg(8)
-    ->Arg(64)
-    ->Iterations(1)
-    ->UseManualTime();
-BENCHMARK(BM_Throughput_open_close)
-    ->Name("BM_Throughput/open_close")
-    ->ArgName("procs")
-    ->Arg(8)
-    ->Arg(64)
-    ->Iterations(1)
-    ->UseManualTime();
-BENCHMARK(BM_Throughput_raw_open_close)
-    ->Name("BM_Throughput/raw_open_close")
-    ->ArgName("procs")
-    ->Arg(8)
-    ->Arg(64)
-    ->Iterations(1)
-    ->UseManualTime();
-
-BENCHMARK(BM_Throughput_ping)
-    ->Name("BM_Throughput/ping")
-    ->ArgName("procs")
-    ->Arg(1)
-    ->Arg(8)
-    ->Arg(64)
-    ->Iterations(1)
-    ->UseManualTime();
-BENCHMARK(BM_Throughput_echo)
-    ->Name("BM_Throughput/echo")
-    ->ArgName("procs")
-    ->Arg(1)
-    ->Arg(8)
-    ->Arg(64)
-    ->Iterations(1)
-    ->UseManualTime();
+BENCHMARK(BM_Throughput_info)->Name("BM_Throughput/info")->Apply(procs_1_8_64);
+BENCHMARK(BM_Throughput_redis_get)->Name("BM_Throughput/redis_get")->Apply(clients_1_8_64);
+BENCHMARK(BM_Throughput_open_close)->Name("BM_Throughput/open_close")->Apply(procs_8_64);
+BENCHMARK(BM_Throughput_raw_open_close)->Name("BM_Throughput/raw_open_close")->Apply(procs_8_64);
+BENCHMARK(BM_Throughput_ping)->Name("BM_Throughput/ping")->Apply(procs_1_8_64);
+BENCHMARK(BM_Throughput_echo)->Name("BM_Throughput/echo")->Apply(procs_1_8_64);
 
 MMM_BENCH_MAIN();

@@ -1,5 +1,6 @@
 #include "bench_support.hpp"
 
+#include "protocol.hpp"
 #include "shm_segments.hpp"
 
 #include <dirent.h>
@@ -10,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -261,6 +263,34 @@ int reap(pid_t pid, double deadline_s) {
     if (pidfd >= 0) ::close(pidfd);
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     return -1;
+}
+
+bool recv_exact(int fd, char* p, std::size_t n) {
+    while (n > 0) {
+        const ssize_t r = ::recv(fd, p, n, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= static_cast<std::size_t>(r);
+    }
+    return true;
+}
+
+bool send_exact(int fd, const char* p, std::size_t n) {
+    while (n > 0) {
+        const ssize_t r = ::send(fd, p, n, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= static_cast<std::size_t>(r);
+    }
+    return true;
+}
+
+std::size_t info_reply_bytes(const mmm::ChunkInfo& info) {
+    return mmm::proto::make_frame(mmm::proto::MessageType::reply_ok, 1,
+                                  [&](mmm::proto::Writer& w) { mmm::proto::encode_info(w, info); })
+        .size();
 }
 
 SharedPage::SharedPage(std::size_t bytes) : bytes_(bytes) {

@@ -91,6 +91,13 @@ pid_t fork_child(const std::function<int()>& body);
 // status (0 ok), or -1 when it was killed or died of a signal.
 int reap(pid_t pid, double deadline_s = 30.0);
 
+// Blocking stream-socket I/O of exactly n bytes, retried on EINTR; false when
+// the peer went away. The baselines that echo frames over Unix sockets use them.
+bool recv_exact(int fd, char* p, std::size_t n);
+bool send_exact(int fd, const char* p, std::size_t n);
+// Bytes of mmmd's reply frame carrying `info` (an info or open reply).
+std::size_t info_reply_bytes(const mmm::ChunkInfo& info);
+
 // Zero-filled MAP_SHARED|MAP_ANONYMOUS memory: shared with forked children.
 class SharedPage {
   public:
