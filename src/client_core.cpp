@@ -92,6 +92,7 @@ void ClientCore::forget_inherited_connection() noexcept {
     // In a fork child only this process's descriptor closes; the parent's
     // connection stays up.
     fd_.reset();
+    reader_.reset();
 }
 
 void ClientCore::ensure_connected() {
@@ -125,6 +126,7 @@ void ClientCore::connect_to(const std::string& dir) {
         // socket with fd_ set, and the child closes it.
         std::lock_guard fork_guard(live_cores().mutex);
         fd_ = unix_stream_socket();
+        reader_.reset();
     }
     try {
         connect_unix(fd_.get(), socket_path(dir));
@@ -144,6 +146,7 @@ void ClientCore::connect_to(const std::string& dir) {
 void ClientCore::drop_connection() noexcept {
     std::lock_guard fork_guard(live_cores().mutex);  // see ensure_connected
     fd_.reset();
+    reader_.reset();
 }
 
 std::optional<Reply> ClientCore::try_call(const proto::Request& request) {
@@ -199,7 +202,7 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
     for (;;) {
         ReceivedFrame reply;
         try {
-            reply = receive_frame(fd_.get(), deadline, options_.reply_spin);
+            reply = reader_.next(fd_.get(), deadline, options_.reply_spin);
         } catch (const Error& e) {
             // The stream is out of step after a timeout or a protocol error.
             drop_connection();
@@ -224,11 +227,11 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
 void ClientCore::throw_parting_notice() {
     if (!fd_) return;
     pollfd p{fd_.get(), POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0 || (p.revents & POLLIN) == 0) return;
+    if (!reader_.has_buffered() && (::poll(&p, 1, 0) <= 0 || (p.revents & POLLIN) == 0)) return;
     std::optional<Error> notice;
     try {
         // Already there, whole: mmmd sends a frame in one sendmsg.
-        ReceivedFrame frame = receive_frame(
+        ReceivedFrame frame = reader_.next(
             fd_.get(), std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
         if (frame.header.request_id == 0 &&
             static_cast<proto::MessageType>(frame.header.type) == proto::MessageType::reply_error)

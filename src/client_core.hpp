@@ -83,6 +83,7 @@ class ClientCore {
     std::string runtime_dir_;
     std::mutex mutex_;
     UniqueFd fd_;
+    FrameReader reader_;  // of fd_
     std::uint32_t next_id_ = 1;
 };
 

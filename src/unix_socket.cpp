@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <array>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -21,26 +21,8 @@ constexpr std::size_t kMaxFdsPerFrame = 4;
                 "mmmd went away; start it again (mmmd) and retry");
 }
 
-// Checks `fd` without sleeping until it is readable or `spin` has passed.
-// Sleeping in poll costs a wake-up when the reply comes, tens of microseconds
-// on a virtual machine, while mmmd usually answers within a few: so check
-// first, yielding the CPU between checks so that on a busy machine mmmd (or
-// anyone else runnable here) gets it instead of being kept waiting by the spin.
-bool readable_within(int fd, std::chrono::microseconds spin) {
-    if (spin.count() <= 0) return false;
-    const auto until = std::chrono::steady_clock::now() + spin;
-    do {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 0) > 0) return true;
-        ::sched_yield();
-    } while (std::chrono::steady_clock::now() < until);
-    return false;
-}
-
 // Waits until `fd` is readable or the deadline passes.
-void wait_readable(int fd, std::chrono::steady_clock::time_point deadline,
-                   std::chrono::microseconds spin) {
-    if (readable_within(fd, spin)) return;
+void wait_readable(int fd, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
@@ -54,19 +36,35 @@ void wait_readable(int fd, std::chrono::steady_clock::time_point deadline,
     }
 }
 
-// Reads exactly out.size() bytes, collecting any descriptors that come along.
-// Every read is non-blocking (the socket itself is blocking): poll only runs
-// before the first read when `poll_first` (a reply that was only just asked
-// for is not there yet, so trying first would cost an EAGAIN), and after a
-// read that found nothing. Bytes that are already there cost one recvmsg.
-void receive_exact(int fd, std::span<std::byte> out, ReceivedFrame& frame,
-                   std::chrono::steady_clock::time_point deadline, bool poll_first,
-                   std::chrono::microseconds spin) {
-    std::size_t got = 0;
-    bool wait = poll_first;
-    while (got < out.size()) {
-        if (wait) wait_readable(fd, deadline, spin);
-        iovec iov{out.data() + got, out.size() - got};
+// Bytes one recvmsg asks for when the frame's size is not known yet: every
+// reply but a page of a long list fits, so header and body come together.
+constexpr std::size_t kReadBytes = 4096;
+// A body this long is received straight into the frame, never copied.
+constexpr std::size_t kDirectBodyBytes = 64 * 1024;
+
+struct Received {
+    std::size_t bytes = 0;
+    std::vector<UniqueFd> fds;
+    bool fds_dropped = false;
+};
+
+// One recvmsg into `into` (more than zero bytes, with any descriptors that
+// came along). Every read is non-blocking (the socket itself is blocking).
+// `wait_first`: the bytes were only just asked for, so they are probably not
+// there yet: with `spin`, try (yielding the CPU in between) until they come
+// or `spin` passes, so the read that finds them is the check; without, sleep
+// in poll first rather than pay an EAGAIN. Otherwise the rest of a frame
+// sent in one piece is usually there: read, and wait only if it is not.
+Received receive_some(int fd, std::span<std::byte> into,
+                      std::chrono::steady_clock::time_point deadline,
+                      std::chrono::microseconds spin, bool wait_first) {
+    const bool spinning = wait_first && spin.count() > 0;
+    const auto spin_until = spinning ? std::chrono::steady_clock::now() + spin
+                                     : std::chrono::steady_clock::time_point::min();
+    bool wait = wait_first && !spinning;
+    for (;;) {
+        if (wait) wait_readable(fd, deadline);
+        iovec iov{into.data(), into.size()};
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerFrame)];
         msghdr msg{};
         msg.msg_iov = &iov;
@@ -77,26 +75,36 @@ void receive_exact(int fd, std::span<std::byte> out, ReceivedFrame& frame,
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                wait = true;
+                if (spinning && !wait && std::chrono::steady_clock::now() < spin_until) {
+                    ::sched_yield();
+                } else {
+                    wait = true;
+                }
                 continue;
             }
             if (errno == ECONNRESET) throw_gone("the connection to mmmd was reset");
             throw_errno("recvmsg from mmmd", errno);
         }
+        Received got;
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
             if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
             std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
             for (std::size_t i = 0; i < count; ++i) {
                 int received;
                 std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                frame.fds.emplace_back(received);
+                got.fds.emplace_back(received);
             }
         }
-        if (msg.msg_flags & MSG_CTRUNC) frame.fds_dropped = true;
+        got.fds_dropped = (msg.msg_flags & MSG_CTRUNC) != 0;
         if (n == 0) throw_gone("mmmd closed the connection");
-        got += static_cast<std::size_t>(n);
-        wait = false;  // the rest (a body sent with its header) is usually there already
+        got.bytes = static_cast<std::size_t>(n);
+        return got;
     }
+}
+
+void add_fds(ReceivedFrame& frame, Received& received) {
+    for (UniqueFd& fd : received.fds) frame.fds.push_back(std::move(fd));
+    frame.fds_dropped = frame.fds_dropped || received.fds_dropped;
 }
 
 }  // namespace
@@ -153,17 +161,56 @@ void send_all(int fd, std::span<const std::byte> bytes) {
     }
 }
 
-// Reads the header, then exactly the body it announces, never past the end of
-// the frame: ClientCore reads frames one after another from the stream and
-// keeps nothing between calls. mmmd sends a reply's header and body in one
-// sendmsg, so the common case is poll (a few, when spinning) + recvmsg
-// (header) + recvmsg (body), or poll + recvmsg for a reply without a body.
-ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadline,
-                            std::chrono::microseconds spin) {
+void FrameReader::reset() noexcept {
+    buffer_.clear();
+    begin_ = 0;
+    end_ = 0;
+    offset_ = 0;
+    fds_.clear();
+}
+
+// Descriptors come with the bytes of the sendmsg that carried them, and a
+// recvmsg that picks them up ends there (Linux's unix_stream_read_generic
+// stops after the piece that had them), though it may have begun with the
+// bytes of an earlier frame. mmmd sends a frame's descriptors with its first
+// bytes, so they belong to the frame that holds the last byte of that read.
+void FrameReader::read_some(int fd, std::size_t most,
+                            std::chrono::steady_clock::time_point deadline,
+                            std::chrono::microseconds spin, bool wait_first) {
+    if (begin_ == end_) {
+        offset_ += end_;
+        begin_ = end_ = 0;
+    }
+    if (buffer_.size() - end_ < most) {
+        // Move what is left to the front, then grow if that is not room enough.
+        std::copy(buffer_.begin() + static_cast<std::ptrdiff_t>(begin_),
+                  buffer_.begin() + static_cast<std::ptrdiff_t>(end_), buffer_.begin());
+        offset_ += begin_;
+        end_ -= begin_;
+        begin_ = 0;
+        if (buffer_.size() - end_ < most) buffer_.resize(end_ + most);
+    }
+    Received got =
+        receive_some(fd, std::span(buffer_).subspan(end_, most), deadline, spin, wait_first);
+    end_ += got.bytes;
+    if (!got.fds.empty() || got.fds_dropped)
+        fds_.push_back({offset_ + end_ - 1, std::move(got.fds), got.fds_dropped});
+}
+
+void FrameReader::fill(int fd, std::size_t bytes, std::chrono::steady_clock::time_point deadline,
+                       std::chrono::microseconds spin, bool wait_first) {
+    while (end_ - begin_ < bytes) {
+        read_some(fd, std::max(bytes - (end_ - begin_), kReadBytes), deadline, spin, wait_first);
+        wait_first = false;  // the rest of a frame is usually there already
+    }
+}
+
+ReceivedFrame FrameReader::next(int fd, std::chrono::steady_clock::time_point deadline,
+                                std::chrono::microseconds spin) {
+    fill(fd, proto::kFrameHeaderBytes, deadline, spin, /*wait_first=*/true);
     ReceivedFrame frame;
-    std::array<std::byte, proto::kFrameHeaderBytes> head{};
-    receive_exact(fd, head, frame, deadline, /*poll_first=*/true, spin);
-    frame.header = proto::decode_frame_header(head);
+    frame.header = proto::decode_frame_header(
+        std::span(buffer_).subspan(begin_).first<proto::kFrameHeaderBytes>());
     if (frame.header.magic != proto::kFrameMagic)
         throw Error(Errc::protocol_error, {}, "mmmd answered with a frame of bad magic",
                     "is something else listening on the mmmd socket?");
@@ -174,8 +221,34 @@ ReceivedFrame receive_frame(int fd, std::chrono::steady_clock::time_point deadli
                     "use an mmmd and a libmmm of the same release");
     if (frame.header.body_bytes > proto::kMaxReplyBody)
         throw Error(Errc::protocol_error, {}, "mmmd sent an oversized reply");
-    frame.body.resize(frame.header.body_bytes);
-    receive_exact(fd, frame.body, frame, deadline, /*poll_first=*/false, spin);
+    const std::size_t body_bytes = frame.header.body_bytes;
+    const std::uint64_t frame_end =
+        offset_ + begin_ + proto::kFrameHeaderBytes + body_bytes;  // stream offset
+    begin_ += proto::kFrameHeaderBytes;
+    const std::size_t here = std::min(end_ - begin_, body_bytes);
+    if (body_bytes < kDirectBodyBytes) fill(fd, body_bytes, deadline, spin, false);
+    const std::size_t from_buffer = body_bytes < kDirectBodyBytes ? body_bytes : here;
+    const auto first = buffer_.begin() + static_cast<std::ptrdiff_t>(begin_);
+    frame.body.reserve(body_bytes);
+    frame.body.assign(first, first + static_cast<std::ptrdiff_t>(from_buffer));
+    begin_ += from_buffer;
+    while (!fds_.empty() && fds_.front().last_byte < frame_end) {
+        Received taken{0, std::move(fds_.front().fds), fds_.front().dropped};
+        add_fds(frame, taken);
+        fds_.erase(fds_.begin());
+    }
+    if (from_buffer < body_bytes) {
+        // A long body: the rest straight into the frame, never reading past it.
+        frame.body.resize(body_bytes);
+        for (std::size_t got = from_buffer; got < body_bytes;) {
+            Received more = receive_some(fd, std::span(frame.body).subspan(got), deadline, spin,
+                                         /*wait_first=*/false);
+            got += more.bytes;
+            add_fds(frame, more);
+        }
+        offset_ = frame_end;  // the buffer ended inside this frame: it is empty
+        begin_ = end_ = 0;
+    }
     return frame;
 }
 
