@@ -613,13 +613,10 @@ void Registry::creator_exited(const Orphan& orphan) {
 std::size_t Registry::check_segments(std::size_t budget) {
     std::size_t checked = 0;
     auto it = entries_.upper_bound(next_check_);
-    while (checked < budget && !entries_.empty()) {
-        if (it == entries_.end()) {
-            it = entries_.begin();
-            if (next_check_.empty()) break;  // a whole round done
-            next_check_.clear();
-            continue;
-        }
+    // Going on in name order from where the last call stopped, each chunk at
+    // most once per call: a budget above the chunk count is a whole round.
+    while (checked < std::min(budget, entries_.size())) {
+        if (it == entries_.end()) it = entries_.begin();
         auto next = std::next(it);
         next_check_ = it->first;
         Entry& e = it->second;
@@ -676,7 +673,7 @@ bool Registry::erase(Map::iterator it, const char* why, std::function<void()> fr
                       e.recorded ? std::optional<SegmentId>(e.id) : std::nullopt, std::move(later));
     if (e.recorded) log_.erase(it->first, e.generation);
     if (e.state != ChunkState::quarantined) --chunks_;
-    if (!deferred) on_freed();
+    if (!deferred) bytes_ -= bytes;  // `freed` is only for a deferred free (remove() says so)
     for (const Attached& a : e.attached)
         if (auto o = opens_.find(a.conn); o != opens_.end() && --o->second == 0) opens_.erase(o);
     spdlog::info("deleted '{}' ({}): {} bytes {}", it->first, why, bytes,

@@ -220,6 +220,26 @@ TEST_F(MalformedRequestsTest, OneWayCloseGetsNoReply) {
     ASSERT_NO_FATAL_FAILURE(expect_daemon_serves());
 }
 
+// Every request with an answer gets exactly one: a second would be read as
+// the answer to the next request on the connection (a remove of a small
+// chunk was answered twice).
+TEST_F(MalformedRequestsTest, EachRequestIsAnsweredOnce) {
+    auto raw = connect();
+    ASSERT_TRUE(raw->send(valid_create("answered-once", 50)));
+    auto created = raw->receive(10s);
+    ASSERT_TRUE(created.is_ok_frame()) << created.describe();
+    EXPECT_EQ(created.header.request_id, 50u);
+    ASSERT_TRUE(
+        raw->send(mmm::proto::encode_request(mmm::proto::RemoveRequest{"answered-once", 0}, 51)));
+    auto removed = raw->receive(10s);
+    ASSERT_TRUE(removed.is_ok_frame()) << removed.describe();
+    EXPECT_EQ(removed.header.request_id, 51u);
+    ASSERT_TRUE(raw->send(ping(52)));
+    auto pong = raw->receive(10s);
+    ASSERT_TRUE(pong.is_ok_frame()) << pong.describe();
+    EXPECT_EQ(pong.header.request_id, 52u) << "a request was answered twice";
+}
+
 // The error paths of watch (a read-only waiter asking mmmd to count it), and
 // the one-way unwatch.
 TEST_F(MalformedRequestsTest, WatchErrorsAndOneWayUnwatch) {

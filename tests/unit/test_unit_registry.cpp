@@ -166,6 +166,27 @@ TEST_F(RegistryTest, VisitPagesInNameOrder) {
     EXPECT_EQ(seen, "");
 }
 
+// The periodic check goes round the chunks once, not over and over: with
+// fewer chunks than its budget it checks each one once per call.
+TEST_F(RegistryTest, SegmentChecksVisitEachChunkOncePerCall) {
+    EXPECT_EQ(reg().check_segments(256), 0u);
+    for (const char* n : {"c", "a", "b"}) (void)reg().create(1, peer(1000), spec<int>(n, 1));
+    EXPECT_EQ(reg().check_segments(256), 3u);
+    EXPECT_EQ(reg().check_segments(2), 2u);
+    EXPECT_EQ(reg().check_segments(2), 2u);  // c, then round to a
+}
+
+// `freed` is for a deferred free only: a small chunk is freed in place and
+// remove() says so by returning false, without calling it (the daemon
+// answers the remove then; a call as well answered it twice).
+TEST_F(RegistryTest, RemoveOfASmallChunkFreesInPlaceWithoutTheCallback) {
+    (void)reg().create(1, peer(1000), spec<int>("small", 1));
+    int calls = 0;
+    EXPECT_FALSE(reg().remove(peer(1000), "small", 0, [&] { ++calls; }));
+    EXPECT_EQ(calls, 0);
+    EXPECT_EQ(reg().bytes_in_use(), 0u);
+}
+
 TEST_F(RegistryTest, SessionsEndWithTheirConnectionAndChunksOutliveARestart) {
     auto session = spec<int>("scratch", 4);
     session.lifetime = mmm::Lifetime::session;
