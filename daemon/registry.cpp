@@ -28,13 +28,25 @@ namespace {
 
 const char* kRemoveHint = "remove unused chunks or restart mmmd with a higher limit";
 
+// A chunk's generation tells its incarnations apart, across restarts too
+// (none is kept on disk): a random start drawn once, then splitmix64 of a
+// counter, a bijection, so no two of one run are equal. One getrandom per
+// start instead of one per create.
 std::uint64_t random_generation() {
-    std::uint64_t g = 0;
-    while (g == 0) {
-        if (::getrandom(&g, sizeof g, 0) != sizeof g && errno != EINTR)
-            detail::throw_errno("getrandom", errno);
+    static const std::uint64_t seed = [] {
+        std::uint64_t s = 0;
+        while (::getrandom(&s, sizeof s, 0) != sizeof s)
+            if (errno != EINTR) detail::throw_errno("getrandom", errno);
+        return s;
+    }();
+    static std::uint64_t counter = 0;
+    for (;;) {
+        std::uint64_t z = seed + ++counter * 0x9e3779b97f4a7c15ULL;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        if (z != 0) return z;  // 0 means "any incarnation" in requests
     }
-    return g;
 }
 
 std::int64_t now_ns() {
