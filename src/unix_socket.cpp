@@ -40,7 +40,7 @@ void wait_readable(int fd, std::chrono::steady_clock::time_point deadline) {
 // reply but a page of a long list fits, so header and body come together.
 constexpr std::size_t kReadBytes = 4096;
 // A body this long is received straight into the frame, never copied.
-constexpr std::size_t kDirectBodyBytes = 64 * 1024;
+constexpr std::size_t kDirectBodyBytes = std::size_t{64} * 1024;
 
 struct Received {
     std::size_t bytes = 0;

@@ -118,7 +118,8 @@ TEST(FrameReader, LongBodyThenAFrameWithADescriptor) {
     int pipe_fds[2];
     ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
     UniqueFd pipe_read(pipe_fds[0]), pipe_write(pipe_fds[1]);
-    constexpr std::size_t kLong = 3 * 1024 * 1024;  // more than the socket buffer holds
+    constexpr std::size_t kLong =
+        std::size_t{3} * 1024 * 1024;  // more than the socket buffer holds
     std::thread sender([&] {
         send_frame(s.daemon.get(), frame_of(7, kLong));
         send_frame(s.daemon.get(), frame_of(8, 5), pipe_read.get());
