@@ -35,10 +35,11 @@ bool guarded(void* addr, std::size_t length, F&& fn) {
     fault_guard_detail::Guard guard;
     guard.begin = static_cast<const char*>(addr);
     guard.end = guard.begin + length;
-    // 0: the signal mask is not saved (that costs an rt_sigprocmask per
-    // call); the handler runs with SA_NODEFER and an empty sa_mask, so the
-    // mask is never changed between here and a jump back.
-    if (sigsetjmp(guard.jump, 0) != 0) {
+    // 1: the mask is saved and restored (an rt_sigprocmask per call). Our own
+    // handler leaves it alone (SA_NODEFER), but a runtime that wraps handlers
+    // may not: under ThreadSanitizer SIGBUS stayed blocked after the first
+    // jump, and the next fault killed mmmd.
+    if (sigsetjmp(guard.jump, 1) != 0) {
         fault_guard_detail::current() = nullptr;
         return false;
     }
