@@ -22,8 +22,8 @@ std::vector<std::byte> protocol_error(std::uint32_t request_id, std::string mess
         request_id, {mmm::Errc::protocol_error, "", std::move(message), proto::kVersionHint});
 }
 
-// Non-blocking send of bytes with an optional descriptor attached to the first
-// byte; returns bytes sent, 0 when the socket is full, -1 on a dead peer.
+}  // namespace
+
 long send_some(int fd, std::span<const std::byte> bytes, int attach_fd) {
     iovec iov{const_cast<std::byte*>(bytes.data()), bytes.size()};
     msghdr msg{};
@@ -48,8 +48,6 @@ long send_some(int fd, std::span<const std::byte> bytes, int attach_fd) {
         return -1;
     }
 }
-
-}  // namespace
 
 Connection::Connection(Socket socket, ConnId id, Peer peer, ConnectionHandler& handler)
     : socket_(std::move(socket)),

@@ -27,6 +27,12 @@
 
 namespace mmmd {
 
+// Non-blocking send of bytes with an optional descriptor attached to the first
+// byte: how every reply leaves mmmd (a frame's descriptor goes with its first
+// bytes, which the client's FrameReader relies on). Returns bytes sent, 0 when
+// the socket is full, -1 on a dead peer.
+long send_some(int fd, std::span<const std::byte> bytes, int attach_fd);
+
 class Connection;
 
 // What a connection reports to its owner.

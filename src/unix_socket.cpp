@@ -102,9 +102,9 @@ Received receive_some(int fd, std::span<std::byte> into,
     }
 }
 
-void add_fds(ReceivedFrame& frame, Received& received) {
-    for (UniqueFd& fd : received.fds) frame.fds.push_back(std::move(fd));
-    frame.fds_dropped = frame.fds_dropped || received.fds_dropped;
+void add_fds(ReceivedFrame& frame, std::vector<UniqueFd>& fds, bool dropped) {
+    for (UniqueFd& fd : fds) frame.fds.push_back(std::move(fd));
+    frame.fds_dropped = frame.fds_dropped || dropped;
 }
 
 }  // namespace
@@ -225,16 +225,14 @@ ReceivedFrame FrameReader::next(int fd, std::chrono::steady_clock::time_point de
     const std::uint64_t frame_end =
         offset_ + begin_ + proto::kFrameHeaderBytes + body_bytes;  // stream offset
     begin_ += proto::kFrameHeaderBytes;
-    const std::size_t here = std::min(end_ - begin_, body_bytes);
     if (body_bytes < kDirectBodyBytes) fill(fd, body_bytes, deadline, spin, false);
-    const std::size_t from_buffer = body_bytes < kDirectBodyBytes ? body_bytes : here;
+    const std::size_t from_buffer = std::min(end_ - begin_, body_bytes);
     const auto first = buffer_.begin() + static_cast<std::ptrdiff_t>(begin_);
     frame.body.reserve(body_bytes);
     frame.body.assign(first, first + static_cast<std::ptrdiff_t>(from_buffer));
     begin_ += from_buffer;
     while (!fds_.empty() && fds_.front().last_byte < frame_end) {
-        Received taken{0, std::move(fds_.front().fds), fds_.front().dropped};
-        add_fds(frame, taken);
+        add_fds(frame, fds_.front().fds, fds_.front().dropped);
         fds_.erase(fds_.begin());
     }
     if (from_buffer < body_bytes) {
@@ -244,7 +242,7 @@ ReceivedFrame FrameReader::next(int fd, std::chrono::steady_clock::time_point de
             Received more = receive_some(fd, std::span(frame.body).subspan(got), deadline, spin,
                                          /*wait_first=*/false);
             got += more.bytes;
-            add_fds(frame, more);
+            add_fds(frame, more.fds, more.fds_dropped);
         }
         offset_ = frame_end;  // the buffer ended inside this frame: it is empty
         begin_ = end_ = 0;

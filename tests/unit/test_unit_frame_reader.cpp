@@ -1,6 +1,7 @@
 // The client's frame reader on a real socketpair: frames that arrive glued
 // together in one recvmsg come out one by one, each with the descriptors that
 // were sent with it, however the kernel groups the bytes. Starts no daemon.
+#include "connection.hpp"
 #include "protocol.hpp"
 #include "unix_socket.hpp"
 
@@ -9,12 +10,12 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <thread>
 
 namespace {
@@ -41,28 +42,20 @@ std::vector<std::byte> frame_of(std::uint32_t id, std::size_t body_bytes) {
     });
 }
 
-// As mmmd sends a frame: all of it in one sendmsg, the descriptor (if any)
-// with it. Blocks until the kernel took every byte.
+// With mmmd's own send (its descriptor goes with the first bytes), waiting
+// while the socket is full, until the kernel took every byte.
 void send_frame(int fd, const std::vector<std::byte>& frame, int passed = -1) {
-    std::size_t sent = 0;
-    while (sent < frame.size()) {
-        iovec iov{const_cast<std::byte*>(frame.data() + sent), frame.size() - sent};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        if (passed >= 0 && sent == 0) {
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof control;
-            cmsghdr* c = CMSG_FIRSTHDR(&msg);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int));
-            std::memcpy(CMSG_DATA(c), &passed, sizeof(int));
+    std::span<const std::byte> rest(frame);
+    while (!rest.empty()) {
+        const long n = mmmd::send_some(fd, rest, passed);
+        ASSERT_GE(n, 0) << "the reading end went away";
+        if (n == 0) {
+            pollfd p{fd, POLLOUT, 0};
+            ASSERT_EQ(::poll(&p, 1, 10'000), 1) << "the reader stopped reading";
+            continue;
         }
-        const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-        ASSERT_GT(n, 0) << std::strerror(errno);
-        sent += static_cast<std::size_t>(n);
+        passed = -1;
+        rest = rest.subspan(static_cast<std::size_t>(n));
     }
 }
 
@@ -76,11 +69,19 @@ ino_t inode_of(int fd) {
     return st.st_ino;
 }
 
-void expect_body(const ReceivedFrame& f, std::uint32_t id, std::size_t bytes) {
+// The frame is `id`'s, with its body as frame_of made it, and with the one
+// descriptor `passed` (by inode) or none when -1.
+void expect_frame(const ReceivedFrame& f, std::uint32_t id, std::size_t bytes, int passed = -1) {
     EXPECT_EQ(f.header.request_id, id);
     ASSERT_EQ(f.body.size(), bytes);
     for (std::size_t i = 0; i < bytes; i += 997)
         ASSERT_EQ(f.body[i], static_cast<std::byte>(static_cast<std::uint8_t>(id + i))) << i;
+    if (passed < 0) {
+        EXPECT_TRUE(f.fds.empty()) << "frame " << id << " took a descriptor not its own";
+        return;
+    }
+    ASSERT_EQ(f.fds.size(), 1u) << "frame " << id;
+    EXPECT_EQ(inode_of(f.fds[0].get()), inode_of(passed));
 }
 
 TEST(FrameReader, FramesReadTogetherKeepTheirOwnDescriptors) {
@@ -96,20 +97,10 @@ TEST(FrameReader, FramesReadTogetherKeepTheirOwnDescriptors) {
     send_frame(s.daemon.get(), frame_of(4, 40), pipe_write.get());
 
     FrameReader reader;
-    ReceivedFrame one = next(reader, s.client.get());
-    expect_body(one, 1, 10);
-    EXPECT_TRUE(one.fds.empty());
-    ReceivedFrame two = next(reader, s.client.get());
-    expect_body(two, 2, 300);
-    ASSERT_EQ(two.fds.size(), 1u);
-    EXPECT_EQ(inode_of(two.fds[0].get()), inode_of(pipe_read.get()));
-    ReceivedFrame three = next(reader, s.client.get());
-    expect_body(three, 3, 0);
-    EXPECT_TRUE(three.fds.empty());
-    ReceivedFrame four = next(reader, s.client.get());
-    expect_body(four, 4, 40);
-    ASSERT_EQ(four.fds.size(), 1u);
-    EXPECT_EQ(inode_of(four.fds[0].get()), inode_of(pipe_write.get()));
+    expect_frame(next(reader, s.client.get()), 1, 10);
+    expect_frame(next(reader, s.client.get()), 2, 300, pipe_read.get());
+    expect_frame(next(reader, s.client.get()), 3, 0);
+    expect_frame(next(reader, s.client.get()), 4, 40, pipe_write.get());
     EXPECT_FALSE(reader.has_buffered());
 }
 
@@ -130,13 +121,9 @@ TEST(FrameReader, LongBodyThenAFrameWithADescriptor) {
     ReceivedFrame second = next(reader, s.client.get());
     ReceivedFrame third = next(reader, s.client.get());
     sender.join();
-    expect_body(first, 7, kLong);
-    EXPECT_TRUE(first.fds.empty());
-    expect_body(second, 8, 5);
-    ASSERT_EQ(second.fds.size(), 1u);
-    EXPECT_EQ(inode_of(second.fds[0].get()), inode_of(pipe_read.get()));
-    expect_body(third, 9, 5000);
-    EXPECT_TRUE(third.fds.empty());
+    expect_frame(first, 7, kLong);
+    expect_frame(second, 8, 5, pipe_read.get());
+    expect_frame(third, 9, 5000);
 }
 
 TEST(FrameReader, HeaderAndBodyArrivingApartMakeOneFrame) {
@@ -153,7 +140,7 @@ TEST(FrameReader, HeaderAndBodyArrivingApartMakeOneFrame) {
         reader.next(s.client.get(), std::chrono::steady_clock::now() + std::chrono::seconds(10),
                     std::chrono::microseconds(50));
     sender.join();
-    expect_body(f, 5, 2000);
+    expect_frame(f, 5, 2000);
 }
 
 TEST(FrameReader, SilenceIsATimeoutAndAClosedPeerIsGone) {
@@ -176,6 +163,38 @@ TEST(FrameReader, SilenceIsATimeoutAndAClosedPeerIsGone) {
         FAIL() << "the frame was cut short";
     } catch (const mmm::Error& e) {
         EXPECT_EQ(e.code(), mmm::Errc::daemon_unavailable) << e.what();
+    }
+}
+
+// A reply header the client cannot trust is a protocol_error naming what is
+// wrong; nothing after it is read as a frame.
+TEST(FrameReader, BadMagicOtherVersionAndOversizeAreProtocolErrors) {
+    struct Case {
+        const char* what;
+        proto::FrameHeader header;
+        const char* says;
+    };
+    proto::FrameHeader bad_magic;
+    bad_magic.magic = 0x12345678;
+    proto::FrameHeader other_version;
+    other_version.version = proto::kProtocolVersion + 1;
+    proto::FrameHeader oversize;
+    oversize.body_bytes = proto::kMaxReplyBody + 1;
+    for (const Case& c : {Case{"bad magic", bad_magic, "bad magic"},
+                          Case{"other version", other_version, "protocol version"},
+                          Case{"oversize", oversize, "oversized"}}) {
+        SocketPair s;
+        std::vector<std::byte> head(proto::kFrameHeaderBytes);
+        proto::encode_frame_header(c.header, head.data());
+        send_frame(s.daemon.get(), head);
+        FrameReader reader;
+        try {
+            next(reader, s.client.get());
+            ADD_FAILURE() << c.what << ": accepted";
+        } catch (const mmm::Error& e) {
+            EXPECT_EQ(e.code(), mmm::Errc::protocol_error) << c.what << ": " << e.what();
+            EXPECT_NE(e.message().find(c.says), std::string::npos) << e.what();
+        }
     }
 }
 
