@@ -566,11 +566,12 @@ mmm::ChunkInfo Registry::resize(const Peer& peer, const std::string& name, std::
     return info_of(name, e);
 }
 
-void Registry::visit(const Peer& peer, const std::string& after,
-                     const std::function<bool(const mmm::ChunkInfo&)>& fn) const {
+void Registry::visit(
+    const Peer& peer, const std::string& after,
+    const std::function<bool(const std::string& name, const mmm::ChunkInfo&)>& fn) const {
     for (auto it = entries_.upper_bound(after); it != entries_.end(); ++it) {
         if (!may_see(peer, it->second)) continue;
-        if (!fn(info_of(it->first, it->second))) return;
+        if (!fn(it->first, info_of(it->first, it->second))) return;
     }
 }
 

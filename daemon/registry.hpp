@@ -94,8 +94,9 @@ class Registry {
                           std::uint64_t count);
     mmm::ChunkInfo info(const Peer& peer, const std::string& name);
     // The chunks `peer` may see, by name after `after`, until `visit` returns false.
-    void visit(const Peer& peer, const std::string& after,
-               const std::function<bool(const mmm::ChunkInfo&)>& visit) const;
+    void visit(
+        const Peer& peer, const std::string& after,
+        const std::function<bool(const std::string& name, const mmm::ChunkInfo&)>& visit) const;
 
     // A read-only waiter of the connection is about to sleep on the chunk's
     // version: counts it in sync.watchers so writers wake it. Throws not_found

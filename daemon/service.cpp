@@ -165,23 +165,27 @@ void Service::open(const Conn& conn, std::uint32_t id, const proto::OpenRequest&
 void Service::list(const Conn& conn, std::uint32_t id, const proto::ListRequest& req) {
     const std::uint32_t limit =
         req.limit == 0 ? proto::kMaxListLimit : std::min(req.limit, proto::kMaxListLimit);
-    std::uint32_t n = 0;
-    bool more = false;
-    auto frame = proto::make_frame(proto::MessageType::reply_ok, id, [&](proto::Writer& w) {
-        w.u32(0);  // the count, filled in below
-        registry_.visit(conn->peer(), req.after, [&](const mmm::ChunkInfo& info) {
-            if (n >= limit || w.size() >= proto::kFrameHeaderBytes + kListBodyBudget) {
-                more = true;
-                return false;
-            }
-            proto::encode_info(w, info);
-            ++n;
-            return true;
-        });
-        w.u8(more ? 1 : 0);
-    });
-    mmm::detail::put_le32(frame.data() + proto::kFrameHeaderBytes, n);
-    conn->send(std::move(frame));
+    proto::ListHead head;
+    head.chunks = registry_.chunk_count();
+    list_page_.clear();
+    proto::Writer w(list_page_);
+    const std::string* last = nullptr;
+    registry_.visit(conn->peer(), req.after,
+                    [&](const std::string& name, const mmm::ChunkInfo& info) {
+                        if (head.count >= limit || w.size() >= kListBodyBudget) {
+                            head.more = true;
+                            return false;
+                        }
+                        proto::encode_info(w, info);
+                        last = &name;
+                        ++head.count;
+                        return true;
+                    });
+    if (last != nullptr) head.last = *last;
+    conn->send(proto::make_frame(proto::MessageType::reply_ok, id, [&](proto::Writer& out) {
+        proto::encode_list_head(out, head);
+        out.raw(list_page_);
+    }));
 }
 
 // --- waiting opens -----------------------------------------------------------------

@@ -65,6 +65,7 @@ class Service {
     std::multimap<std::string, std::shared_ptr<Waiter>> waiters_;
     std::map<ConnId, std::size_t> waits_per_conn_;
     std::uint64_t requests_ = 0;
+    std::vector<std::byte> list_page_;  // reused: a page's chunks before its head is known
 };
 
 }  // namespace mmmd

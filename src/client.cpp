@@ -212,32 +212,27 @@ ChunkInfo Client::resize(std::string_view name, std::size_t new_count) {
 }
 
 std::vector<ChunkInfo> Client::list() {
-    // Pages are kept as they come and moved once into a vector of the final
-    // size, instead of growing one vector that moves every entry again at each
-    // doubling (measured: about 10% less client CPU at 100k chunks, no change
-    // at a million, where page faults on the entries themselves dominate).
-    std::vector<std::vector<ChunkInfo>> pages;
-    std::size_t total = 0;
-    proto::ListRequest request{{}, proto::kMaxListLimit};
-    for (;;) {
-        auto reply = core_->call(request);
-        detail::Reader r(reply.body);
-        auto page = proto::decode_list(r);
-        const bool more = page.more && !page.chunks.empty();
-        if (!page.chunks.empty()) {
-            request.after = page.chunks.back().name;
-            total += page.chunks.size();
-            pages.push_back(std::move(page.chunks));
-        }
-        if (!more) break;
-    }
-    if (pages.size() == 1) return std::move(pages.front());
+    // Pipelined: the request for the next page goes out as soon as a page's
+    // head (its cursor) is read, so mmmd builds page N+1 while this process
+    // decodes page N. Entries are decoded straight into one vector reserved
+    // from the registry's size: at a million chunks, page faults on the
+    // entries are most of the client's time, and growing (or joining pages)
+    // would touch every entry twice.
+    constexpr std::uint64_t kMaxReserve = std::uint64_t{1} << 22;  // a hint is not trusted further
     std::vector<ChunkInfo> all;
-    all.reserve(total);
-    for (auto& page : pages) {
-        std::move(page.begin(), page.end(), std::back_inserter(all));
-        page = {};  // freed as it goes: the peak stays near one copy
-    }
+    core_->pipeline(
+        proto::ListRequest{{}, proto::kMaxListLimit}, [&](detail::Reply& reply, const auto& send) {
+            detail::Reader r(reply.body);
+            const proto::ListHead head = proto::decode_list_head(r);
+            if (head.more) send(proto::ListRequest{head.last, proto::kMaxListLimit});
+            if (all.empty())
+                all.reserve(static_cast<std::size_t>(
+                    std::min(kMaxReserve, std::max<std::uint64_t>(head.chunks, head.count))));
+            proto::decode_list_chunks(r, head, all);
+            return head.more;
+        });
+    // A hint far above what this user may see: give the address space back.
+    if (all.size() < all.capacity() / 2) all.shrink_to_fit();
     return all;
 }
 

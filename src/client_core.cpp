@@ -176,6 +176,12 @@ Reply ClientCore::call_locked(const proto::Request& request, std::chrono::millis
 }
 
 Reply ClientCore::call_once(const proto::Request& request, std::chrono::milliseconds extra_wait) {
+    const std::uint32_t id = send_request(request);
+    return receive_reply(id,
+                         std::chrono::steady_clock::now() + options_.request_timeout + extra_wait);
+}
+
+std::uint32_t ClientCore::send_request(const proto::Request& request) {
     bool fresh = !fd_;
     ensure_connected();
     std::uint32_t id = next_id_++;
@@ -198,7 +204,10 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
         ensure_connected();
         send();
     }
-    auto deadline = std::chrono::steady_clock::now() + options_.request_timeout + extra_wait;
+    return id;
+}
+
+Reply ClientCore::receive_reply(std::uint32_t id, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
         ReceivedFrame reply;
         try {
@@ -221,6 +230,44 @@ Reply ClientCore::call_once(const proto::Request& request, std::chrono::millisec
             throw Error(Errc::protocol_error, {}, "unexpected reply type from mmmd");
         }
         return Reply{std::move(reply.body), std::move(reply.fds), reply.fds_dropped};
+    }
+}
+
+void ClientCore::pipeline(
+    const proto::Request& first,
+    const std::function<bool(Reply&, const std::function<void(const proto::Request&)>&)>& step) {
+    std::lock_guard lock(mutex_);
+    proto::Request outstanding = first;  // sent, its reply not yet read
+    bool retried = false;
+    std::uint32_t id = 0;
+    auto send = [&](const proto::Request& request) {
+        outstanding = request;
+        id = send_request(request);
+    };
+    const auto deadline = [&] {
+        return std::chrono::steady_clock::now() + options_.request_timeout;
+    };
+    try {
+        send(first);
+    } catch (const Error& e) {
+        if (e.code() != Errc::daemon_unavailable) throw;
+        drop_connection();
+        retried = true;
+        send(first);
+    }
+    for (;;) {
+        Reply reply;
+        try {
+            reply = receive_reply(id, deadline());
+        } catch (const Error& e) {
+            // A restarted daemon shows up as a dead connection: ask the new one, once.
+            if (e.code() != Errc::daemon_unavailable || retried) throw;
+            drop_connection();
+            retried = true;
+            send(outstanding);
+            continue;
+        }
+        if (!step(reply, send)) return;
     }
 }
 

@@ -11,6 +11,7 @@
 #include <mmm/options.hpp>
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -48,6 +49,15 @@ class ClientCore {
             return call_locked(request, std::chrono::milliseconds(0));
         });
     }
+    // Requests in a pipeline, holding the connection: sends `first`; for each
+    // ok reply, `step(reply, send)` may call send(next) once, before it does
+    // the slow part of reading the reply, so that mmmd works on the next while
+    // this process reads the last. It returns whether it sent. For idempotent
+    // requests only: after a daemon restart the outstanding request is sent
+    // once more on a new connection.
+    void pipeline(const proto::Request& first,
+                  const std::function<bool(
+                      Reply& reply, const std::function<void(const proto::Request&)>& send)>& step);
     // One-way notice; best effort (the daemon may be gone).
     // `to_new_daemon`: also worth telling an mmmd that restarted since (which
     // counts the watchers an earlier one counted until they unwatch).
@@ -67,6 +77,10 @@ class ClientCore {
     // call() with mutex_ held: one reconnect for idempotent requests.
     Reply call_locked(const proto::Request& request, std::chrono::milliseconds extra_wait);
     Reply call_once(const proto::Request& request, std::chrono::milliseconds extra_wait);
+    // The halves of call_once: send returns the request's id; receive waits
+    // for the ok reply to it (an error reply is thrown).
+    std::uint32_t send_request(const proto::Request& request);
+    Reply receive_reply(std::uint32_t id, std::chrono::steady_clock::time_point deadline);
     // After a failed send: throws the notice mmmd left on the connection before
     // closing it (say, over the per-uid connection cap), if there is one.
     void throw_parting_notice();

@@ -366,20 +366,48 @@ Stats decode_stats(Reader& r) {
     return s;
 }
 
+void encode_list_head(Writer& w, const ListHead& h) {
+    w.u32(h.count);
+    w.u8(h.more ? 1 : 0);
+    w.u64(h.chunks);
+    w.str(h.last);
+}
+
+ListHead decode_list_head(Reader& r) {
+    ListHead h;
+    h.count = r.u32();
+    if (h.count > kMaxListLimit)
+        fail("list of " + std::to_string(h.count) + " chunks exceeds the limit");
+    h.more = r.boolean("more");
+    h.chunks = r.u64();
+    h.last = r.str();
+    if (h.more && h.count == 0) fail("an empty list page says more follow");
+    return h;
+}
+
+void decode_list_chunks(Reader& r, const ListHead& h, std::vector<ChunkInfo>& out) {
+    const std::size_t first = out.size();
+    for (std::uint32_t i = 0; i < h.count; ++i) out.push_back(decode_info(r));
+    // The cursor the next request was built from must be where this page ends.
+    if (h.count > 0 && out[first + h.count - 1].name != h.last)
+        fail("a list page's last chunk is not the one its head names");
+}
+
 void encode_list(Writer& w, const ListReply& l) {
     auto n = static_cast<std::uint32_t>(std::min<std::size_t>(l.chunks.size(), kMaxListLimit));
-    w.u32(n);
+    ListHead h{n, (l.more || n < l.chunks.size()) && n > 0, l.registry_chunks,
+               n > 0 ? l.chunks[n - 1].name : std::string()};
+    encode_list_head(w, h);
     for (std::uint32_t i = 0; i < n; ++i) encode_info(w, l.chunks[i]);
-    w.u8(l.more || n < l.chunks.size() ? 1 : 0);
 }
 
 ListReply decode_list(Reader& r) {
     ListReply l;
-    std::uint32_t n = r.u32();
-    if (n > kMaxListLimit) fail("list of " + std::to_string(n) + " chunks exceeds the limit");
-    l.chunks.reserve(n);  // bounded by the check above
-    for (std::uint32_t i = 0; i < n; ++i) l.chunks.push_back(decode_info(r));
-    l.more = r.boolean("more");
+    const ListHead h = decode_list_head(r);
+    l.chunks.reserve(h.count);  // bounded by decode_list_head
+    decode_list_chunks(r, h, l.chunks);
+    l.more = h.more;
+    l.registry_chunks = h.chunks;
     return l;
 }
 

@@ -28,7 +28,9 @@ using detail::Writer;
 
 inline constexpr std::uint32_t kFrameMagic = 0x504d4d4d;  // "MMMP"
 // 4: full type names and schemas, max_count and resize, huge pages, kinds.
-inline constexpr std::uint16_t kProtocolVersion = 4;
+// 5: a list page starts with its cursor, so the next page can be asked for
+//    before this one is decoded.
+inline constexpr std::uint16_t kProtocolVersion = 5;
 inline constexpr std::uint32_t kMaxRequestBody = 64 * 1024;
 inline constexpr std::uint32_t kMaxReplyBody = 4 * 1024 * 1024;
 inline constexpr std::uint32_t kMaxListLimit = 4096;
@@ -153,9 +155,19 @@ struct ErrorReply {
     std::string message;
     std::string hint;
 };
+// A list page: its head, then `count` ChunkInfo. The head comes first so a
+// client can send the request for the next page (after `last`) before it
+// decodes this one.
+struct ListHead {
+    std::uint32_t count = 0;
+    bool more = false;         // another page may follow, after `last`
+    std::uint64_t chunks = 0;  // chunks in the registry: a size hint, not a promise
+    std::string last;          // the name of the page's last chunk
+};
 struct ListReply {
     std::vector<ChunkInfo> chunks;
     bool more = false;
+    std::uint64_t registry_chunks = 0;
 };
 // The reply to a create or an open: the chunk and where its parts are in the
 // segment whose descriptor comes with it.
@@ -178,6 +190,10 @@ void encode_stats(Writer& w, const Stats& s);
 Stats decode_stats(Reader& r);
 void encode_list(Writer& w, const ListReply& l);
 ListReply decode_list(Reader& r);
+void encode_list_head(Writer& w, const ListHead& h);
+ListHead decode_list_head(Reader& r);
+// Appends the page's head.count chunks to `out`.
+void decode_list_chunks(Reader& r, const ListHead& h, std::vector<ChunkInfo>& out);
 void encode_error(Writer& w, const ErrorReply& e);
 ErrorReply decode_error(Reader& r);
 

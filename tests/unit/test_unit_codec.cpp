@@ -152,6 +152,73 @@ TEST(Protocol, ErrorCodesDecodeUpToTheLastOneOnly) {
     }
 }
 
+// A list page names its last chunk before its chunks (the client asks for the
+// next page from that name before decoding); a head that disagrees with its
+// chunks, or an empty page that says more follow, is a protocol error.
+TEST(Protocol, ListPageHeadNamesItsLastChunk) {
+    proto::ListReply page;
+    for (const char* name : {"a", "b", "c"}) {
+        mmm::ChunkInfo info;
+        info.name = name;
+        page.chunks.push_back(info);
+    }
+    page.more = true;
+    page.registry_chunks = 7;
+    std::vector<std::byte> body;
+    Writer w(body);
+    proto::encode_list(w, page);
+
+    Reader head_only(body);
+    const proto::ListHead head = proto::decode_list_head(head_only);
+    EXPECT_EQ(head.count, 3u);
+    EXPECT_TRUE(head.more);
+    EXPECT_EQ(head.chunks, 7u);
+    EXPECT_EQ(head.last, "c");
+    std::vector<mmm::ChunkInfo> out(1);  // appended to, not replaced
+    proto::decode_list_chunks(head_only, head, out);
+    EXPECT_TRUE(head_only.at_end());
+    ASSERT_EQ(out.size(), 4u);
+    EXPECT_EQ(out[1].name, "a");
+    EXPECT_EQ(out[3].name, "c");
+
+    Reader whole(body);
+    const proto::ListReply again = proto::decode_list(whole);
+    EXPECT_EQ(again.chunks.size(), 3u);
+    EXPECT_TRUE(again.more);
+    EXPECT_EQ(again.registry_chunks, 7u);
+
+    // The head names another chunk than the page's last.
+    std::vector<std::byte> lying;
+    Writer lw(lying);
+    proto::encode_list_head(lw, proto::ListHead{1, false, 1, "z"});
+    proto::encode_info(lw, page.chunks[0]);
+    EXPECT_EQ(code_of([&] {
+                  Reader r(lying);
+                  (void)proto::decode_list(r);
+              }),
+              Errc::protocol_error);
+
+    // An empty page that says more follow would have the client ask forever.
+    std::vector<std::byte> endless;
+    Writer ew(endless);
+    proto::encode_list_head(ew, proto::ListHead{0, true, 0, ""});
+    EXPECT_EQ(code_of([&] {
+                  Reader r(endless);
+                  (void)proto::decode_list_head(r);
+              }),
+              Errc::protocol_error);
+
+    // More chunks than a page may hold.
+    std::vector<std::byte> huge;
+    Writer hw(huge);
+    proto::encode_list_head(hw, proto::ListHead{proto::kMaxListLimit + 1, false, 0, ""});
+    EXPECT_EQ(code_of([&] {
+                  Reader r(huge);
+                  (void)proto::decode_list_head(r);
+              }),
+              Errc::protocol_error);
+}
+
 TEST(Errors, ErrcPlugsIntoStdErrorCode) {
     std::error_code ec = Errc::busy;
     EXPECT_EQ(ec.category().name(), std::string("mmm"));

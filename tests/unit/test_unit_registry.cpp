@@ -153,13 +153,13 @@ TEST_F(RegistryTest, VisitPagesInNameOrder) {
     for (const char* n : {"c", "a", "e", "b", "d"})
         (void)reg().create(1, peer(1000), spec<int>(n, 1));
     std::string seen;
-    reg().visit(peer(1000), "b", [&](const mmm::ChunkInfo& info) {
+    reg().visit(peer(1000), "b", [&](const std::string&, const mmm::ChunkInfo& info) {
         seen += info.name;
         return seen.size() < 2;
     });
     EXPECT_EQ(seen, "cd");
     seen.clear();
-    reg().visit(peer(5000, 500), "", [&](const mmm::ChunkInfo& info) {
+    reg().visit(peer(5000, 500), "", [&](const std::string&, const mmm::ChunkInfo& info) {
         seen += info.name;  // 0600: another user sees none
         return true;
     });
