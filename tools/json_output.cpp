@@ -3,6 +3,7 @@
 #include "text_format.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <iostream>
 #include <string>
@@ -17,7 +18,7 @@ namespace {
 class ObjectWriter {
   public:
     explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
-    void str(const char* key, std::string_view value) {
+    void str(std::string_view key, std::string_view value) {
         start(key);
         // Names, modes and dates are plain ASCII: no escaping to do.
         bool plain = std::all_of(value.begin(), value.end(), [](char c) {
@@ -32,32 +33,30 @@ class ObjectWriter {
         }
     }
     template <class N>
-    void num(const char* key, N value) {
+    void num(std::string_view key, N value) {
         start(key);
-        out_ += std::to_string(value);
+        char digits[24];  // any 64-bit integer
+        const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+        out_.append(digits, end);
     }
-    void boolean(const char* key, bool value) {
+    void boolean(std::string_view key, bool value) {
         start(key);
-        out_ += value ? "true" : "false";
+        out_ += value ? std::string_view("true") : std::string_view("false");
     }
-    void null(const char* key) {
+    void null(std::string_view key) {
         start(key);
-        out_ += "null";
+        out_ += std::string_view("null");
     }
-    void raw(const char* key, std::string_view json) {
-        start(key);
-        out_ += json;
+    // `"key":`, for a value the caller writes.
+    void start(std::string_view key) {
+        out_ += first_ ? std::string_view("\"") : std::string_view(",\"");
+        first_ = false;
+        out_ += key;
+        out_ += std::string_view("\":");
     }
     void close() { out_ += '}'; }
 
   private:
-    void start(const char* key) {
-        if (!first_) out_ += ',';
-        first_ = false;
-        out_ += '"';
-        out_ += key;
-        out_ += "\":";
-    }
     std::string& out_;
     bool first_ = true;
 };
@@ -100,18 +99,18 @@ void append_chunk_json(std::string& out, const mmm::ChunkInfo& info) {
     w.num("generation", info.generation);
     w.str("segment", info.segment);
     w.str("problem", info.problem);
-    std::string attachments = "[";
+    w.start("attachments");
+    out += '[';
     for (std::size_t i = 0; i < info.attachments.size(); ++i) {
         const auto& a = info.attachments[i];
-        if (i > 0) attachments += ',';
-        ObjectWriter one(attachments);
+        if (i > 0) out += ',';
+        ObjectWriter one(out);
         one.num("pid", a.pid);
         one.num("uid", a.uid);
         one.boolean("writable", a.writable);
         one.close();
     }
-    attachments += ']';
-    w.raw("attachments", attachments);
+    out += ']';
     w.close();
 }
 

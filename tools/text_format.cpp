@@ -60,7 +60,7 @@ std::string lookup_user_name(uid_t uid) {
 }
 }  // namespace
 
-std::string user_name(uid_t uid) {
+const std::string& user_name(uid_t uid) {
     // getpwuid_r re-reads /etc/passwd each call: 6 syscalls per row of a
     // 100k-chunk list without this cache (docs/BENCHMARKS.md).
     static std::unordered_map<uid_t, std::string> cache;
@@ -78,13 +78,26 @@ std::string iso8601_utc(std::chrono::system_clock::time_point t) {
     const auto since_epoch = t.time_since_epoch();
     const auto secs = floor<seconds>(since_epoch);
     const auto millis = duration_cast<milliseconds>(since_epoch - secs).count();
-    const std::time_t tt = static_cast<std::time_t>(secs.count());
-    std::tm tm{};
-    if (::gmtime_r(&tt, &tm) == nullptr) return std::to_string(secs.count()) + "s";
-    char date[32];
-    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03lldZ", date, static_cast<long long>(millis));
+    // The date to the second, kept for the next call: the chunks of a list
+    // were mostly made in the same few seconds, and gmtime_r + strftime per
+    // row was a tenth of `mmmctl list --json` at a million chunks.
+    thread_local std::int64_t last_secs = 0;
+    thread_local std::string last_date;
+    if (last_date.empty() || last_secs != secs.count()) {
+        const std::time_t tt = static_cast<std::time_t>(secs.count());
+        std::tm tm{};
+        if (::gmtime_r(&tt, &tm) == nullptr) return std::to_string(secs.count()) + "s";
+        char date[32];
+        last_date.assign(date, std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm));
+        last_secs = secs.count();
+    }
+    const auto ms = static_cast<unsigned>(millis);  // 0..999
+    const char frac[] = {'.', static_cast<char>('0' + ms / 100),
+                         static_cast<char>('0' + ms / 10 % 10), static_cast<char>('0' + ms % 10),
+                         'Z'};
+    std::string out;
+    out.reserve(last_date.size() + sizeof frac);
+    out.append(last_date).append(frac, sizeof frac);
     return out;
 }
 

@@ -18,7 +18,7 @@ std::string format_mode(std::uint32_t mode);
 // "4.0 KiB"; bytes below 1 KiB as "512 B".
 std::string format_bytes(std::uint64_t bytes);
 // The user's login name, else the uid in decimal.
-std::string user_name(uid_t uid);
+const std::string& user_name(uid_t uid);
 // mmmd reports the epoch when it cannot know (a quarantined segment's header is not trusted).
 bool is_known(std::chrono::system_clock::time_point t);
 // "2024-05-01T12:34:56.789Z".
