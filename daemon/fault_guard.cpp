@@ -8,6 +8,16 @@
 namespace mmmd::fault_guard_detail {
 namespace {
 
+struct ThreadMask {
+    sigset_t mask{};
+    bool noted = false;
+};
+// A thread's mask as it was before its first guard (install_handler).
+ThreadMask& thread_mask() noexcept {
+    thread_local ThreadMask mask;
+    return mask;
+}
+
 struct sigaction g_previous_bus;
 struct sigaction g_previous_segv;
 
@@ -38,6 +48,10 @@ Guard*& current() noexcept {
 }
 
 void install_handler() {
+    if (ThreadMask& m = thread_mask(); !m.noted) {
+        ::pthread_sigmask(SIG_SETMASK, nullptr, &m.mask);
+        m.noted = true;
+    }
     static std::once_flag once;
     std::call_once(once, [] {
         struct sigaction action;
@@ -48,6 +62,10 @@ void install_handler() {
         ::sigaction(SIGBUS, &action, &g_previous_bus);
         ::sigaction(SIGSEGV, &action, &g_previous_segv);
     });
+}
+
+void after_fault() noexcept {
+    ::pthread_sigmask(SIG_SETMASK, &thread_mask().mask, nullptr);
 }
 
 }  // namespace mmmd::fault_guard_detail

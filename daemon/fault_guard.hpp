@@ -25,7 +25,11 @@ struct Guard {
 };
 // The guard of this thread, while one runs.
 Guard*& current() noexcept;
+// Also notes this thread's signal mask, the first time it runs in a thread.
 void install_handler();
+// After a jump out of the handler: puts back the mask noted by
+// install_handler, which a runtime that wraps handlers may have changed.
+void after_fault() noexcept;
 }  // namespace fault_guard_detail
 
 // Runs fn(); false when it faulted on [addr, addr + length).
@@ -35,12 +39,15 @@ bool guarded(void* addr, std::size_t length, F&& fn) {
     fault_guard_detail::Guard guard;
     guard.begin = static_cast<const char*>(addr);
     guard.end = guard.begin + length;
-    // 1: the mask is saved and restored (an rt_sigprocmask per call). Our own
-    // handler leaves it alone (SA_NODEFER), but a runtime that wraps handlers
-    // may not: under ThreadSanitizer SIGBUS stayed blocked after the first
-    // jump, and the next fault killed mmmd.
-    if (sigsetjmp(guard.jump, 1) != 0) {
+    // 0: the mask is not saved here (that is an rt_sigprocmask on every call,
+    // a remove's included). Our own handler leaves it alone (SA_NODEFER), but
+    // a runtime that wraps handlers may not: ThreadSanitizer blocks signals
+    // while its wrapper runs, so after a jump SIGBUS stayed blocked (the next
+    // fault killed mmmd) and so did SIGTERM. The rare path that did jump puts
+    // back the mask this thread had when it first ran a guard.
+    if (sigsetjmp(guard.jump, 0) != 0) {
         fault_guard_detail::current() = nullptr;
+        fault_guard_detail::after_fault();
         return false;
     }
     fault_guard_detail::current() = &guard;

@@ -25,6 +25,7 @@
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace mmmd {
 
@@ -203,6 +204,26 @@ SegmentStore::Opened SegmentStore::open(const std::string& chunk, bool huge, boo
     return Opened{std::move(fd), st};
 }
 
+namespace {
+
+// The header page mmmd maps to mark a removed chunk deleted; unmapped when it goes.
+struct HeaderPage {
+    void* page = MAP_FAILED;
+    HeaderPage() = default;
+    explicit HeaderPage(int fd)
+        : page(::mmap(nullptr, detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) {}
+    HeaderPage(HeaderPage&& other) noexcept : page(std::exchange(other.page, MAP_FAILED)) {}
+    HeaderPage& operator=(HeaderPage&& other) noexcept {
+        std::swap(page, other.page);  // ours is unmapped with `other`
+        return *this;
+    }
+    ~HeaderPage() {
+        if (page != MAP_FAILED) ::munmap(page, detail::kPageSize);
+    }
+};
+
+}  // namespace
+
 bool SegmentStore::remove(const std::string& chunk, bool huge, std::optional<SegmentId> expect,
                           std::function<void()> freed) {
     const Dir& dir = dir_of(huge);
@@ -221,25 +242,35 @@ bool SegmentStore::remove(const std::string& chunk, bool huge, std::optional<Seg
             "unlinking " + path_of(chunk, huge), errno, chunk,
             errno == EACCES || errno == EPERM ? Errc::permission_denied : Errc::io_error);
     // A file that is not the chunk's (replaced, or a leftover) is not ours to write.
+    HeaderPage header;
     if (fd && st && st->regular() && expect && id_of(*st) == *expect &&
         st->size >= detail::kStripesOffset) {
-        void* page =
-            ::mmap(nullptr, detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-        if (page != MAP_FAILED) {
-            if (!mark_deleted(page))
-                spdlog::warn("'{}': its segment was cut short; not marked deleted", chunk);
-            ::munmap(page, detail::kPageSize);
-        }
+        header = HeaderPage(fd.get());
+        if (header.page != MAP_FAILED && !mark_deleted(header.page))
+            spdlog::warn("'{}': its segment was cut short; not marked deleted", chunk);
     }
     crash_point("remove:after_mark");
-    if (!freed || !fd || !st || st->allocated < detail::kClientReserveMinBytes)
-        return false;  // closed here, freed now
-    try {
-        reaper_.close_later(std::move(fd), std::move(freed));
-        return true;
-    } catch (const std::exception&) {
-        return false;  // out of memory queueing it: close here after all
+    const bool in_place = !freed || !fd || !st || st->allocated < detail::kClientReserveMinBytes;
+    bool deferred = false;
+    if (!in_place) {
+        try {
+            reaper_.close_later(std::move(fd), std::move(freed));
+            deferred = true;
+        } catch (const std::exception&) {
+            // out of memory queueing it: close here after all
+        }
     }
+    // The mark is done, so the client may be answered: the rest can wait.
+    if (deferred_ && (header.page != MAP_FAILED || fd)) {
+        try {
+            auto rest =
+                std::make_shared<std::pair<HeaderPage, UniqueFd>>(std::move(header), std::move(fd));
+            deferred_([rest]() mutable { rest.reset(); });
+        } catch (const std::exception&) {
+            // out of memory: unmapped and closed here, by the destructors
+        }
+    }
+    return deferred;
 }
 
 void SegmentStore::discard(const std::string& chunk, bool huge) noexcept {

@@ -22,11 +22,13 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <numeric>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -362,6 +364,39 @@ TEST_F(CreateReservationTest, RemovedLargeSegmentIsReleasedByMmmd) {
     }
     // mmmd serves on, and the name is free.
     auto again = client().create<std::uint64_t>("released", 1);
+}
+
+// A small segment's last steps at a remove (unmapping the header page mmmd
+// marked, the close that frees the pages) run just after the reply goes out;
+// they must run, or every remove leaks a descriptor and the chunk's memory.
+TEST_F(CreateReservationTest, RemovedSmallSegmentsAreReleasedByMmmd) {
+    constexpr int kChunks = 100;
+    const std::string prefix = path_of("small-");
+    for (int i = 0; i < kChunks; ++i) {
+        const std::string name = "small-" + std::to_string(i);
+        { client().create<std::uint64_t>(name, 8).write(0, 1); }
+        client().remove(name);
+    }
+    const std::string proc = "/proc/" + std::to_string(daemon().pid());
+    // What of the removed segments mmmd still holds: descriptors and mappings.
+    auto held = [&] {
+        std::vector<std::string> found;
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator(proc + "/fd", ec)) {
+            std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
+            if (target.rfind(prefix, 0) == 0) found.push_back("fd " + target);
+        }
+        std::ifstream maps(proc + "/maps");
+        for (std::string line; std::getline(maps, line);)
+            if (line.find(prefix) != std::string::npos) found.push_back("map " + line);
+        return found;
+    };
+    (void)eventually([&] { return held().empty(); }, 5s);
+    const auto left = held();
+    EXPECT_TRUE(left.empty()) << "mmmd still holds " << left.size() << " of them, first: "
+                              << (left.empty() ? std::string() : left.front());
+    EXPECT_EQ(client().stats().bytes, 0u);
+    expect_no_segments();
 }
 
 }  // namespace
