@@ -1,6 +1,7 @@
 #include "fault_guard.hpp"
 
 #include <signal.h>
+#include <ucontext.h>
 
 #include <cstring>
 #include <mutex>
@@ -8,13 +9,10 @@
 namespace mmmd::fault_guard_detail {
 namespace {
 
-struct ThreadMask {
-    sigset_t mask{};
-    bool noted = false;
-};
-// A thread's mask as it was before its first guard (install_handler).
-ThreadMask& thread_mask() noexcept {
-    thread_local ThreadMask mask;
+// The mask of the thread's last guarded fault: static storage, so it is
+// still what the handler wrote after the jump (a local of guarded() would not be).
+sigset_t& fault_mask() noexcept {
+    thread_local sigset_t mask;
     return mask;
 }
 
@@ -24,7 +22,11 @@ struct sigaction g_previous_segv;
 void on_fault(int sig, siginfo_t* info, void* context) {
     Guard* guard = current();
     const auto* at = static_cast<const char*>(info->si_addr);
-    if (guard != nullptr && at >= guard->begin && at < guard->end) siglongjmp(guard->jump, 1);
+    if (guard != nullptr && at >= guard->begin && at < guard->end) {
+        // The mask to return to: the kernel saved it in the context.
+        fault_mask() = static_cast<const ucontext_t*>(context)->uc_sigmask;
+        siglongjmp(guard->jump, 1);
+    }
     // Not ours: what would have happened without us (returning re-runs the
     // faulting access under the previous disposition).
     const struct sigaction& previous = sig == SIGBUS ? g_previous_bus : g_previous_segv;
@@ -48,10 +50,6 @@ Guard*& current() noexcept {
 }
 
 void install_handler() {
-    if (ThreadMask& m = thread_mask(); !m.noted) {
-        ::pthread_sigmask(SIG_SETMASK, nullptr, &m.mask);
-        m.noted = true;
-    }
     static std::once_flag once;
     std::call_once(once, [] {
         struct sigaction action;
@@ -65,7 +63,7 @@ void install_handler() {
 }
 
 void after_fault() noexcept {
-    ::pthread_sigmask(SIG_SETMASK, &thread_mask().mask, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &fault_mask(), nullptr);
 }
 
 }  // namespace mmmd::fault_guard_detail

@@ -25,10 +25,9 @@ struct Guard {
 };
 // The guard of this thread, while one runs.
 Guard*& current() noexcept;
-// Also notes this thread's signal mask, the first time it runs in a thread.
 void install_handler();
-// After a jump out of the handler: puts back the mask noted by
-// install_handler, which a runtime that wraps handlers may have changed.
+// After a jump out of the handler: puts back the mask the thread had when it
+// faulted, which a runtime that wraps handlers may have changed.
 void after_fault() noexcept;
 }  // namespace fault_guard_detail
 
@@ -44,7 +43,7 @@ bool guarded(void* addr, std::size_t length, F&& fn) {
     // a runtime that wraps handlers may not: ThreadSanitizer blocks signals
     // while its wrapper runs, so after a jump SIGBUS stayed blocked (the next
     // fault killed mmmd) and so did SIGTERM. The rare path that did jump puts
-    // back the mask this thread had when it first ran a guard.
+    // back the mask of the moment of the fault (the handler's context has it).
     if (sigsetjmp(guard.jump, 0) != 0) {
         fault_guard_detail::current() = nullptr;
         fault_guard_detail::after_fault();

@@ -20,7 +20,6 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -145,9 +144,6 @@ int run(const Config& config, mmmd::Daemonizer& daemonizer) {
     // while the store is destroyed (they are dropped, never run).
     boost::asio::io_context io;
     mmmd::SegmentStore store(name_space, "/dev/shm", config.huge_dir);
-    // A remove's last steps run once its reply is out (SegmentStore::set_deferred).
-    store.set_deferred(
-        [&io](std::function<void()> work) { boost::asio::post(io, std::move(work)); });
     mmmd::RegistryLog log(store.log_dir_fd());
     mmmd::Registry registry(store, log, config.limits, ::geteuid());
     auto orphans = registry.adopt();

@@ -120,7 +120,11 @@ class Registry {
     // to its io_context). Unset (adoption at startup): large segments are
     // freed in place.
     using ToEventLoop = std::function<void(std::function<void()>)>;
-    void set_event_loop(ToEventLoop to_event_loop) { to_event_loop_ = std::move(to_event_loop); }
+    // The store posts a remove's last steps the same way (SegmentStore::set_deferred).
+    void set_event_loop(ToEventLoop to_event_loop) {
+        store_.set_deferred(to_event_loop);
+        to_event_loop_ = std::move(to_event_loop);
+    }
 
     std::uint64_t chunk_count() const { return chunks_; }
     std::uint64_t quarantined_count() const { return entries_.size() - chunks_; }

@@ -230,6 +230,9 @@ bool SegmentStore::remove(const std::string& chunk, bool huge, std::optional<Seg
     // Held across the unlink: to mark the header, and so that the unlink frees
     // nothing (see SegmentReaper).
     UniqueFd fd = open_at(dir.fd.get(), chunk, O_RDWR);
+    if (!fd && errno != ENOENT)
+        spdlog::warn("'{}': could not open its segment to mark it deleted: {}", chunk,
+                     std::strerror(errno));
     std::optional<detail::FileStatus> st;
     if (fd) {
         try {
@@ -251,26 +254,33 @@ bool SegmentStore::remove(const std::string& chunk, bool huge, std::optional<Seg
     }
     crash_point("remove:after_mark");
     const bool in_place = !freed || !fd || !st || st->allocated < detail::kClientReserveMinBytes;
-    bool deferred = false;
     if (!in_place) {
+        // The reaper's close must drop the last reference, or the pages would
+        // be freed by whoever goes last, maybe the event loop.
+        header = HeaderPage();
         try {
             reaper_.close_later(std::move(fd), std::move(freed));
-            deferred = true;
+            return true;
         } catch (const std::exception&) {
             // out of memory queueing it: close here after all
         }
     }
-    // The mark is done, so the client may be answered: the rest can wait.
-    if (deferred_ && (header.page != MAP_FAILED || fd)) {
+    // The mark is done, so the client may be answered: the rest can wait,
+    // unless many removes of one handler (a session's chunks) already do.
+    if (deferred_ && *pending_ < kMaxDeferred && (header.page != MAP_FAILED || fd)) {
         try {
             auto rest =
                 std::make_shared<std::pair<HeaderPage, UniqueFd>>(std::move(header), std::move(fd));
-            deferred_([rest]() mutable { rest.reset(); });
+            deferred_([rest, pending = pending_]() mutable {
+                rest.reset();
+                --*pending;
+            });
+            ++*pending_;
         } catch (const std::exception&) {
             // out of memory: unmapped and closed here, by the destructors
         }
     }
-    return deferred;
+    return false;
 }
 
 void SegmentStore::discard(const std::string& chunk, bool huge) noexcept {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,14 +80,18 @@ class SegmentStore {
     // pages are left to set_deferred's function when there is one.
     bool remove(const std::string& chunk, bool huge, std::optional<SegmentId> expect,
                 std::function<void()> freed = {});
-    // Where remove() leaves its last steps once the chunk is marked deleted:
-    // mmmd posts them to its event loop, which runs them after the reply to
-    // the remove is sent, so the client goes on while mmmd unmaps and frees
-    // (about 11 us of a remove on a VM without polling, docs/BENCHMARKS.md).
-    // Posted work that never runs (at shutdown) is done by its destructors.
-    // Unset (unit tests): done in place.
+    // Where remove() leaves a small segment's last steps once it is marked
+    // deleted: mmmd posts them to its event loop (Registry::set_event_loop),
+    // which runs them after the reply to the remove is sent, so the client
+    // goes on while mmmd unmaps and frees (about 11 us of a remove on a VM
+    // without polling, docs/BENCHMARKS.md). At most kMaxDeferred wait at a
+    // time (the removes of one handler, a session's chunks, hold descriptors
+    // until it returns); past that, and when unset (adoption, unit tests),
+    // they are done in place. Posted work that never runs (at shutdown) is
+    // done by its destructors.
     using Defer = std::function<void(std::function<void()>)>;
     void set_deferred(Defer deferred) { deferred_ = std::move(deferred); }
+    static constexpr std::size_t kMaxDeferred = 32;
     // Unlinks whatever file has the name (adoption's clean-up). Never throws.
     void discard(const std::string& chunk, bool huge) noexcept;
 
@@ -123,6 +128,7 @@ class SegmentStore {
     Dir huge_;
     SegmentReaper reaper_;
     Defer deferred_;
+    std::shared_ptr<std::size_t> pending_ = std::make_shared<std::size_t>(0);  // posted, not run
 };
 
 }  // namespace mmmd

@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include "crash_point.hpp"
+
 #include "overloaded.hpp"
 
 #include <spdlog/spdlog.h>
@@ -165,8 +167,9 @@ void Service::open(const Conn& conn, std::uint32_t id, const proto::OpenRequest&
 void Service::list(const Conn& conn, std::uint32_t id, const proto::ListRequest& req) {
     const std::uint32_t limit =
         req.limit == 0 ? proto::kMaxListLimit : std::min(req.limit, proto::kMaxListLimit);
+    if (!req.after.empty()) crash_point("list:next_page");
     proto::ListHead head;
-    head.chunks = registry_.chunk_count();
+    head.chunks = registry_.chunk_count() + registry_.quarantined_count();  // all it may list
     list_page_.clear();
     proto::Writer w(list_page_);
     const std::string* last = nullptr;
@@ -183,8 +186,7 @@ void Service::list(const Conn& conn, std::uint32_t id, const proto::ListRequest&
                     });
     if (last != nullptr) head.last = *last;
     conn->send(proto::make_frame(proto::MessageType::reply_ok, id, [&](proto::Writer& out) {
-        proto::encode_list_head(out, head);
-        out.raw(list_page_);
+        proto::encode_list_page(out, head, list_page_);
     }));
 }
 

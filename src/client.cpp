@@ -31,6 +31,19 @@ ChunkInfo info_of(const Reply& reply) {
     return proto::decode_info(r);
 }
 
+// Room for a whole list at once, from its first page's head: that page alone
+// when it is the last, else the registry's size, at most `cap` (a hint from
+// the daemon, not a promise: when the room cannot be had, the list grows).
+void reserve_for(std::vector<ChunkInfo>& all, const proto::ListHead& head, std::uint64_t cap) {
+    const std::uint64_t want =
+        head.more ? std::max<std::uint64_t>(head.chunks, head.count) : head.count;
+    try {
+        all.reserve(static_cast<std::size_t>(std::min(want, cap)));
+    } catch (const std::exception&) {
+        // std::bad_alloc under a tight RLIMIT_AS: decode into a growing vector
+    }
+}
+
 // A create that throws leaves no chunk behind (a retry must not find it):
 // removes this incarnation of it. False when that failed too; the first
 // error is the one the caller reports.
@@ -218,19 +231,21 @@ std::vector<ChunkInfo> Client::list() {
     // from the registry's size: at a million chunks, page faults on the
     // entries are most of the client's time, and growing (or joining pages)
     // would touch every entry twice.
-    constexpr std::uint64_t kMaxReserve = std::uint64_t{1} << 22;  // a hint is not trusted further
+    constexpr std::uint64_t kMaxReserve = std::uint64_t{1} << 21;  // a hint is not trusted further
     std::vector<ChunkInfo> all;
-    core_->pipeline(
-        proto::ListRequest{{}, proto::kMaxListLimit}, [&](detail::Reply& reply, const auto& send) {
-            detail::Reader r(reply.body);
-            const proto::ListHead head = proto::decode_list_head(r);
-            if (head.more) send(proto::ListRequest{head.last, proto::kMaxListLimit});
-            if (all.empty())
-                all.reserve(static_cast<std::size_t>(
-                    std::min(kMaxReserve, std::max<std::uint64_t>(head.chunks, head.count))));
-            proto::decode_list_chunks(r, head, all);
-            return head.more;
-        });
+    std::string after;
+    core_->pipeline(proto::ListRequest{after, proto::kMaxListLimit},
+                    [&](detail::Reply& reply, const detail::ClientCore::PipelineSend& send) {
+                        detail::Reader r(reply.body);
+                        const proto::ListHead head = proto::decode_list_head(r);
+                        // Names only go forward, or a faulty daemon could keep us here.
+                        if (head.count > 0 && !(head.last > after))
+                            r.fail("a list page does not move past its cursor");
+                        if (head.more) send(proto::ListRequest{head.last, proto::kMaxListLimit});
+                        if (all.empty()) reserve_for(all, head, kMaxReserve);
+                        proto::decode_list_chunks(r, head, all);
+                        if (head.count > 0) after = head.last;
+                    });
     // A hint far above what this user may see: give the address space back.
     if (all.size() < all.capacity() / 2) all.shrink_to_fit();
     return all;

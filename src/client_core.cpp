@@ -233,41 +233,41 @@ Reply ClientCore::receive_reply(std::uint32_t id, std::chrono::steady_clock::tim
     }
 }
 
-void ClientCore::pipeline(
-    const proto::Request& first,
-    const std::function<bool(Reply&, const std::function<void(const proto::Request&)>&)>& step) {
+void ClientCore::pipeline(const proto::Request& first,
+                          const std::function<void(Reply&, const PipelineSend&)>& step) {
     std::lock_guard lock(mutex_);
-    proto::Request outstanding = first;  // sent, its reply not yet read
+    proto::Request outstanding = first;  // the request whose reply comes next
+    bool in_flight = false;              // it was sent on this connection
     bool retried = false;
     std::uint32_t id = 0;
-    auto send = [&](const proto::Request& request) {
-        outstanding = request;
-        id = send_request(request);
-    };
-    const auto deadline = [&] {
-        return std::chrono::steady_clock::now() + options_.request_timeout;
-    };
-    try {
-        send(first);
-    } catch (const Error& e) {
-        if (e.code() != Errc::daemon_unavailable) throw;
-        drop_connection();
-        retried = true;
-        send(first);
-    }
     for (;;) {
         Reply reply;
         try {
-            reply = receive_reply(id, deadline());
+            if (!in_flight) {
+                id = send_request(outstanding);
+                in_flight = true;
+            }
+            reply = receive_reply(id, std::chrono::steady_clock::now() + options_.request_timeout);
         } catch (const Error& e) {
             // A restarted daemon shows up as a dead connection: ask the new one, once.
             if (e.code() != Errc::daemon_unavailable || retried) throw;
             drop_connection();
             retried = true;
-            send(outstanding);
+            in_flight = false;
             continue;
         }
-        if (!step(reply, send)) return;
+        in_flight = false;
+        try {
+            step(reply, [&](const proto::Request& next) {
+                outstanding = next;
+                id = send_request(next);
+                in_flight = true;
+            });
+        } catch (...) {
+            if (in_flight) drop_connection();
+            throw;
+        }
+        if (!in_flight) return;
     }
 }
 

@@ -49,15 +49,17 @@ class ClientCore {
             return call_locked(request, std::chrono::milliseconds(0));
         });
     }
-    // Requests in a pipeline, holding the connection: sends `first`; for each
-    // ok reply, `step(reply, send)` may call send(next) once, before it does
-    // the slow part of reading the reply, so that mmmd works on the next while
-    // this process reads the last. It returns whether it sent. For idempotent
-    // requests only: after a daemon restart the outstanding request is sent
-    // once more on a new connection.
+    // Requests in a pipeline, holding the connection throughout (other
+    // threads' requests on this client wait): sends `first`; for each ok
+    // reply, `step(reply, send)` may call send(next) once, before it does the
+    // slow part of reading the reply, so that mmmd works on the next while this
+    // process reads the last. The pipeline goes on while steps send. For
+    // idempotent requests only: after a daemon restart the outstanding request
+    // is sent once more on a new connection. A step that throws after sending
+    // drops the connection (its reply would be left in the stream).
+    using PipelineSend = std::function<void(const proto::Request&)>;
     void pipeline(const proto::Request& first,
-                  const std::function<bool(
-                      Reply& reply, const std::function<void(const proto::Request&)>& send)>& step);
+                  const std::function<void(Reply& reply, const PipelineSend& send)>& step);
     // One-way notice; best effort (the daemon may be gone).
     // `to_new_daemon`: also worth telling an mmmd that restarted since (which
     // counts the watchers an earlier one counted until they unwatch).

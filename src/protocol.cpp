@@ -366,11 +366,12 @@ Stats decode_stats(Reader& r) {
     return s;
 }
 
-void encode_list_head(Writer& w, const ListHead& h) {
+void encode_list_page(Writer& w, const ListHead& h, std::span<const std::byte> chunks) {
     w.u32(h.count);
     w.u8(h.more ? 1 : 0);
     w.u64(h.chunks);
     w.str(h.last);
+    w.raw(chunks);
 }
 
 ListHead decode_list_head(Reader& r) {
@@ -395,10 +396,12 @@ void decode_list_chunks(Reader& r, const ListHead& h, std::vector<ChunkInfo>& ou
 
 void encode_list(Writer& w, const ListReply& l) {
     auto n = static_cast<std::uint32_t>(std::min<std::size_t>(l.chunks.size(), kMaxListLimit));
+    std::vector<std::byte> chunks;
+    Writer cw(chunks);
+    for (std::uint32_t i = 0; i < n; ++i) encode_info(cw, l.chunks[i]);
     ListHead h{n, (l.more || n < l.chunks.size()) && n > 0, l.registry_chunks,
                n > 0 ? l.chunks[n - 1].name : std::string()};
-    encode_list_head(w, h);
-    for (std::uint32_t i = 0; i < n; ++i) encode_info(w, l.chunks[i]);
+    encode_list_page(w, h, chunks);
 }
 
 ListReply decode_list(Reader& r) {

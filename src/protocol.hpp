@@ -190,7 +190,8 @@ void encode_stats(Writer& w, const Stats& s);
 Stats decode_stats(Reader& r);
 void encode_list(Writer& w, const ListReply& l);
 ListReply decode_list(Reader& r);
-void encode_list_head(Writer& w, const ListHead& h);
+// A page: its head, then `chunks`, head.count ChunkInfo already encoded.
+void encode_list_page(Writer& w, const ListHead& h, std::span<const std::byte> chunks);
 ListHead decode_list_head(Reader& r);
 // Appends the page's head.count chunks to `out`.
 void decode_list_chunks(Reader& r, const ListHead& h, std::vector<ChunkInfo>& out);

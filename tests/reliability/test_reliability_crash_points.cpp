@@ -215,4 +215,24 @@ INSTANTIATE_TEST_SUITE_P(Points, ReliabilityCrashResize,
                              return n + "_to_" + std::to_string(param_info.param.to);
                          });
 
+// A list is pipelined: the client asks for the next page before it reads
+// this one. mmmd dying with that request outstanding is a clean
+// daemon_unavailable (the retry finds no daemon), never a hang; the same
+// Client then lists everything from a new mmmd.
+class ReliabilityCrashList : public CrashFixture {};
+
+TEST_F(ReliabilityCrashList, DaemonDyingBetweenPagesIsACleanError) {
+    constexpr int kChunks = 4096 + 10;  // two pages
+    start_with_crash_point(*daemon_, "list:next_page");
+    mmm::Client client(options());
+    for (int i = 0; i < kChunks; ++i) client.create<std::uint8_t>("l-" + std::to_string(i), 1);
+    EXPECT_EQ(error_of([&] { (void)client.list(); }), Errc::daemon_unavailable);
+    ASSERT_NO_FATAL_FAILURE(expect_daemon_died());
+    daemon_->start();
+    const auto all = client.list();
+    EXPECT_EQ(all.size(), static_cast<std::size_t>(kChunks));
+    for (int i = 0; i < kChunks; ++i) client.remove("l-" + std::to_string(i));
+    EXPECT_TRUE(mmm::test::segments_of(ns_).empty());
+}
+
 }  // namespace

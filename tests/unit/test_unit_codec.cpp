@@ -190,8 +190,10 @@ TEST(Protocol, ListPageHeadNamesItsLastChunk) {
     // The head names another chunk than the page's last.
     std::vector<std::byte> lying;
     Writer lw(lying);
-    proto::encode_list_head(lw, proto::ListHead{1, false, 1, "z"});
-    proto::encode_info(lw, page.chunks[0]);
+    std::vector<std::byte> one;
+    Writer ow(one);
+    proto::encode_info(ow, page.chunks[0]);
+    proto::encode_list_page(lw, proto::ListHead{1, false, 1, "z"}, one);
     EXPECT_EQ(code_of([&] {
                   Reader r(lying);
                   (void)proto::decode_list(r);
@@ -201,7 +203,7 @@ TEST(Protocol, ListPageHeadNamesItsLastChunk) {
     // An empty page that says more follow would have the client ask forever.
     std::vector<std::byte> endless;
     Writer ew(endless);
-    proto::encode_list_head(ew, proto::ListHead{0, true, 0, ""});
+    proto::encode_list_page(ew, proto::ListHead{0, true, 0, ""}, {});
     EXPECT_EQ(code_of([&] {
                   Reader r(endless);
                   (void)proto::decode_list_head(r);
@@ -211,7 +213,7 @@ TEST(Protocol, ListPageHeadNamesItsLastChunk) {
     // More chunks than a page may hold.
     std::vector<std::byte> huge;
     Writer hw(huge);
-    proto::encode_list_head(hw, proto::ListHead{proto::kMaxListLimit + 1, false, 0, ""});
+    proto::encode_list_page(hw, proto::ListHead{proto::kMaxListLimit + 1, false, 0, ""}, {});
     EXPECT_EQ(code_of([&] {
                   Reader r(huge);
                   (void)proto::decode_list_head(r);
