@@ -104,6 +104,12 @@ std::shared_ptr<const detail::ElementType> Registry::intern(const detail::Elemen
 detail::ChunkRecord Registry::record_of(const std::string& name, const Entry& e,
                                         bool resizing) const {
     detail::ChunkRecord r;
+    record_of(name, e, resizing, r);
+    return r;
+}
+
+void Registry::record_of(const std::string& name, const Entry& e, bool resizing,
+                         detail::ChunkRecord& r) const {
     r.name = name;
     r.kind = e.kind;
     r.type = *e.type;
@@ -121,7 +127,6 @@ detail::ChunkRecord Registry::record_of(const std::string& name, const Entry& e,
     r.state = e.state;
     r.problem = e.problem;
     r.resizing = resizing;
-    return r;
 }
 
 Registry::Entry Registry::entry_of(const detail::ChunkRecord& r) {
@@ -155,23 +160,35 @@ std::uint64_t Registry::live_bytes(const Entry& e) const {
 }
 
 mmm::ChunkInfo Registry::info_of(const std::string& name, const Entry& e) const {
+    detail::ChunkRecord record;
     mmm::ChunkInfo info;
+    fill_info(name, e, record, info);
+    return info;
+}
+
+void Registry::fill_info(const std::string& name, const Entry& e, detail::ChunkRecord& record,
+                         mmm::ChunkInfo& info) const {
     if (e.recorded) {
         // What the record says, as a client reading it from the header would see it.
-        info = detail::info_of(record_of(name, e));
+        record_of(name, e, false, record);
+        if (fingerprinted_ != e.type) {
+            fingerprinted_ = e.type;
+            fingerprint_ = detail::fingerprint(*e.type);
+        }
+        detail::fill_info(record, fingerprint_, info);
         info.segment_bytes = geometry_of(e).segment_bytes;
     } else {
         // A segment without a record: nothing is known of it but the file.
+        info = mmm::ChunkInfo{};
         info.name = name;
         info.state = e.state;
         info.problem = e.problem;
         info.owner_uid = daemon_uid_;
         info.mode = 0600;
     }
-    info.segment = store_.path_of(name, e.huge_pages);
+    store_.path_of(name, e.huge_pages, info.segment);
     info.writer_pid = static_cast<pid_t>(e.lease_pid);
     for (const Attached& a : e.attached) info.attachments.push_back(a.who);
-    return info;
 }
 
 // --- requests ----------------------------------------------------------------------
@@ -569,9 +586,13 @@ mmm::ChunkInfo Registry::resize(const Peer& peer, const std::string& name, std::
 void Registry::visit(
     const Peer& peer, const std::string& after,
     const std::function<bool(const std::string& name, const mmm::ChunkInfo&)>& fn) const {
+    // Reused from one chunk to the next: their strings keep their room.
+    detail::ChunkRecord record;
+    mmm::ChunkInfo info;
     for (auto it = entries_.upper_bound(after); it != entries_.end(); ++it) {
         if (!may_see(peer, it->second)) continue;
-        if (!fn(it->first, info_of(it->first, it->second))) return;
+        fill_info(it->first, it->second, record, info);
+        if (!fn(it->first, info)) return;
     }
 }
 

@@ -169,6 +169,8 @@ class Registry {
     // --- records and geometry (registry.cpp) ---
     mmm::detail::ChunkRecord record_of(const std::string& name, const Entry& e,
                                        bool resizing = false) const;
+    void record_of(const std::string& name, const Entry& e, bool resizing,
+                   mmm::detail::ChunkRecord& r) const;
     Entry entry_of(const mmm::detail::ChunkRecord& r);
     mmm::detail::SegmentGeometry geometry_of(const Entry& e) const;
     std::uint64_t live_bytes(const Entry& e) const;
@@ -187,6 +189,9 @@ class Registry {
     // The entry of a valid, existing name; invalid_name or not_found otherwise.
     Map::iterator existing(const std::string& name);
     mmm::ChunkInfo info_of(const std::string& name, const Entry& entry) const;
+    // The same into `info`, through `record`: both reused across a list.
+    void fill_info(const std::string& name, const Entry& entry, mmm::detail::ChunkRecord& record,
+                   mmm::ChunkInfo& info) const;
     std::size_t opens_of(ConnId conn) const;
     void check_access(const Peer& peer, const std::string& name, const Entry& e,
                       bool writable) const;
@@ -226,6 +231,10 @@ class Registry {
     std::map<ConnId, std::size_t> opens_;  // attachments per connection
     std::string next_check_;               // where check_segments goes on
     ToEventLoop to_event_loop_;
+    // The last type's fingerprint (a list of many chunks of one type asks
+    // for it again and again); holding the type keeps its address unique.
+    mutable std::shared_ptr<const mmm::detail::ElementType> fingerprinted_;
+    mutable std::uint64_t fingerprint_ = 0;
 };
 
 }  // namespace mmmd

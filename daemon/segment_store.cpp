@@ -137,7 +137,15 @@ SegmentStore::SegmentStore(std::string name_space, std::string shm_root,
 }
 
 std::string SegmentStore::path_of(const std::string& chunk, bool huge) const {
-    return dir_of(huge).path + "/" + chunk;
+    std::string out;
+    path_of(chunk, huge, out);
+    return out;
+}
+
+void SegmentStore::path_of(const std::string& chunk, bool huge, std::string& out) const {
+    const std::string& dir = dir_of(huge).path;
+    out.reserve(dir.size() + 1 + chunk.size());
+    out.assign(dir).append(1, '/').append(chunk);
 }
 
 SegmentStore::Created SegmentStore::create(const std::string& chunk, bool huge,

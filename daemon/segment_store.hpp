@@ -47,6 +47,7 @@ class SegmentStore {
     // mmm.<ns>.<chunk>: legacy_adoption.cpp).
     const std::string& shm_root() const { return shm_root_; }
     std::string path_of(const std::string& chunk, bool huge) const;
+    void path_of(const std::string& chunk, bool huge, std::string& out) const;  // into `out`
 
     struct Created {
         mmm::detail::UniqueFd fd;  // O_RDWR, for the creator

@@ -115,16 +115,22 @@ ChunkRecord decode_record(Reader& in) {
 
 ChunkInfo info_of(const ChunkRecord& r) {
     ChunkInfo info;
+    fill_info(r, fingerprint(r.type), info);
+    return info;
+}
+
+void fill_info(const ChunkRecord& r, std::uint64_t type_fingerprint, ChunkInfo& info) {
     info.name = r.name;
     info.kind = r.kind;
     info.type_name = r.type.name;
-    info.type_fingerprint = fingerprint(r.type);
+    info.type_fingerprint = type_fingerprint;
     info.element_size = r.type.size;
     info.element_align = r.type.align;
     info.schema = r.type.schema;
     info.count = r.count;
     info.max_count = r.max_count;
     info.bytes = r.count * r.type.size;  // validated: cannot overflow
+    info.segment_bytes = 0;
     info.huge_pages = r.huge_pages;
     info.mode = r.mode;
     info.owner_uid = static_cast<uid_t>(r.owner_uid);
@@ -134,11 +140,13 @@ ChunkInfo info_of(const ChunkRecord& r) {
     info.state = r.state;
     info.problem = r.problem;
     info.single_writer = r.single_writer;
+    info.writer_pid = 0;
     info.created = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
             std::chrono::nanoseconds(r.created_ns)));
     info.generation = r.generation;
-    return info;
+    info.segment.clear();
+    info.attachments.clear();
 }
 
 }  // namespace mmm::detail

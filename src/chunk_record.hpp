@@ -68,5 +68,8 @@ ChunkRecord decode_record(Reader& r);
 
 // What clients see of the record (no attachments, lease or location yet).
 ChunkInfo info_of(const ChunkRecord& r);
+// The same into `info`, reusing its strings' room (mmmd lists a million
+// chunks through one); `type_fingerprint` is fingerprint(r.type).
+void fill_info(const ChunkRecord& r, std::uint64_t type_fingerprint, ChunkInfo& info);
 
 }  // namespace mmm::detail

@@ -3,33 +3,6 @@
 #include <type_traits>
 
 namespace mmm::detail {
-namespace {
-
-template <class T>
-void put_le(std::byte* out, T v) {
-    static_assert(std::is_unsigned_v<T>);
-    for (std::size_t i = 0; i < sizeof(T); ++i)
-        out[i] = static_cast<std::byte>((v >> (8 * i)) & 0xffu);
-}
-
-template <class T>
-T get_le(const std::byte* in) {
-    static_assert(std::is_unsigned_v<T>);
-    T v = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i)
-        v = static_cast<T>(v | (static_cast<T>(std::to_integer<unsigned>(in[i])) << (8 * i)));
-    return v;
-}
-
-template <class T>
-void append_le(std::vector<std::byte>& out, T v) {
-    const std::size_t at = out.size();
-    out.resize(at + sizeof(T));
-    put_le(out.data() + at, v);
-}
-
-}  // namespace
-
 void put_le32(std::byte* out, std::uint32_t v) {
     put_le(out, v);
 }
@@ -41,19 +14,6 @@ std::uint32_t get_le32(const std::byte* in) {
 }
 std::uint16_t get_le16(const std::byte* in) {
     return get_le<std::uint16_t>(in);
-}
-
-void Writer::u8(std::uint8_t v) {
-    out_.push_back(static_cast<std::byte>(v));
-}
-void Writer::u16(std::uint16_t v) {
-    append_le(out_, v);
-}
-void Writer::u32(std::uint32_t v) {
-    append_le(out_, v);
-}
-void Writer::u64(std::uint64_t v) {
-    append_le(out_, v);
 }
 
 void Writer::str(std::string_view s) {
@@ -80,36 +40,6 @@ void Reader::fail(const std::string& what) const {
                 failure_ == Errc::protocol_error
                     ? "the client and mmmd may be different versions; upgrade both"
                     : "");
-}
-
-void Reader::need(std::size_t n) const {
-    if (n > in_.size() - pos_) fail("message is truncated");
-}
-
-std::uint8_t Reader::u8() {
-    need(1);
-    return std::to_integer<std::uint8_t>(in_[pos_++]);
-}
-
-std::uint16_t Reader::u16() {
-    need(2);
-    auto v = get_le<std::uint16_t>(in_.data() + pos_);
-    pos_ += 2;
-    return v;
-}
-
-std::uint32_t Reader::u32() {
-    need(4);
-    auto v = get_le<std::uint32_t>(in_.data() + pos_);
-    pos_ += 4;
-    return v;
-}
-
-std::uint64_t Reader::u64() {
-    need(8);
-    auto v = get_le<std::uint64_t>(in_.data() + pos_);
-    pos_ += 8;
-    return v;
 }
 
 std::string Reader::str() {

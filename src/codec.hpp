@@ -7,24 +7,53 @@
 
 #include <mmm/error.hpp>
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace mmm::detail {
 
 inline constexpr std::size_t kMaxString = 4096;
 
+// Little-endian, whatever the host. Inline: a list of a million chunks
+// encodes and decodes some thirty million of them.
+template <class T>
+void put_le(std::byte* out, T v) {
+    static_assert(std::is_unsigned_v<T>);
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(out, &v, sizeof v);
+    } else {
+        for (std::size_t i = 0; i < sizeof(T); ++i)
+            out[i] = static_cast<std::byte>((v >> (8 * i)) & 0xffu);
+    }
+}
+
+template <class T>
+T get_le(const std::byte* in) {
+    static_assert(std::is_unsigned_v<T>);
+    T v = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(&v, in, sizeof v);
+    } else {
+        for (std::size_t i = 0; i < sizeof(T); ++i)
+            v = static_cast<T>(v | (static_cast<T>(std::to_integer<unsigned>(in[i])) << (8 * i)));
+    }
+    return v;
+}
+
 class Writer {
   public:
     explicit Writer(std::vector<std::byte>& out) : out_(out) {}
-    void u8(std::uint8_t v);
-    void u16(std::uint16_t v);
-    void u32(std::uint32_t v);
-    void u64(std::uint64_t v);
+    void u8(std::uint8_t v) { out_.push_back(static_cast<std::byte>(v)); }
+    void u16(std::uint16_t v) { append(v); }
+    void u32(std::uint32_t v) { append(v); }
+    void u64(std::uint64_t v) { append(v); }
     // At most kMaxString bytes: longer is a bug of the caller (Errc::internal),
     // never a silent cut.
     void str(std::string_view s);
@@ -35,6 +64,12 @@ class Writer {
     std::size_t size() const { return out_.size(); }
 
   private:
+    template <class T>
+    void append(T v) {
+        const std::size_t at = out_.size();
+        out_.resize(at + sizeof(T));
+        put_le(out_.data() + at, v);
+    }
     std::vector<std::byte>& out_;
 };
 
@@ -44,10 +79,13 @@ class Reader {
     // protocol_error for messages, corrupt_header for stored records.
     explicit Reader(std::span<const std::byte> in, Errc failure = Errc::protocol_error)
         : in_(in), failure_(failure) {}
-    std::uint8_t u8();
-    std::uint16_t u16();
-    std::uint32_t u32();
-    std::uint64_t u64();
+    std::uint8_t u8() {
+        need(1);
+        return std::to_integer<std::uint8_t>(in_[pos_++]);
+    }
+    std::uint16_t u16() { return take<std::uint16_t>(); }
+    std::uint32_t u32() { return take<std::uint32_t>(); }
+    std::uint64_t u64() { return take<std::uint64_t>(); }
     std::string str();
     std::vector<std::byte> blob(std::size_t limit);
     bool boolean(const char* field);
@@ -63,7 +101,16 @@ class Reader {
     [[noreturn]] void fail(const std::string& what) const;
 
   private:
-    void need(std::size_t n) const;
+    void need(std::size_t n) const {
+        if (n > in_.size() - pos_) fail("message is truncated");
+    }
+    template <class T>
+    T take() {
+        need(sizeof(T));
+        const T v = get_le<T>(in_.data() + pos_);
+        pos_ += sizeof(T);
+        return v;
+    }
     std::span<const std::byte> in_;
     std::size_t pos_ = 0;
     Errc failure_;
