@@ -136,6 +136,27 @@ SegmentStore::SegmentStore(std::string name_space, std::string shm_root,
     crash_point_announce();
 }
 
+namespace {
+
+// A segment's header page, mapped to write the words others wait on (the
+// deleted mark, a resize's count); unmapped when it goes.
+struct HeaderPage {
+    void* page = MAP_FAILED;
+    HeaderPage() = default;
+    explicit HeaderPage(int fd)
+        : page(::mmap(nullptr, detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) {}
+    HeaderPage(HeaderPage&& other) noexcept : page(std::exchange(other.page, MAP_FAILED)) {}
+    HeaderPage& operator=(HeaderPage&& other) noexcept {
+        std::swap(page, other.page);  // ours is unmapped with `other`
+        return *this;
+    }
+    ~HeaderPage() {
+        if (page != MAP_FAILED) ::munmap(page, detail::kPageSize);
+    }
+};
+
+}  // namespace
+
 std::string SegmentStore::path_of(const std::string& chunk, bool huge) const {
     std::string out;
     path_of(chunk, huge, out);
@@ -211,26 +232,6 @@ SegmentStore::Opened SegmentStore::open(const std::string& chunk, bool huge, boo
         throw Error(Errc::not_found, chunk, "the chunk's segment was replaced behind mmmd");
     return Opened{std::move(fd), st};
 }
-
-namespace {
-
-// The header page mmmd maps to mark a removed chunk deleted; unmapped when it goes.
-struct HeaderPage {
-    void* page = MAP_FAILED;
-    HeaderPage() = default;
-    explicit HeaderPage(int fd)
-        : page(::mmap(nullptr, detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) {}
-    HeaderPage(HeaderPage&& other) noexcept : page(std::exchange(other.page, MAP_FAILED)) {}
-    HeaderPage& operator=(HeaderPage&& other) noexcept {
-        std::swap(page, other.page);  // ours is unmapped with `other`
-        return *this;
-    }
-    ~HeaderPage() {
-        if (page != MAP_FAILED) ::munmap(page, detail::kPageSize);
-    }
-};
-
-}  // namespace
 
 bool SegmentStore::remove(const std::string& chunk, bool huge, std::optional<SegmentId> expect,
                           std::function<void()> freed) {
@@ -309,11 +310,8 @@ void SegmentStore::remove_directories_if_empty() noexcept {
 }
 
 bool SegmentStore::publish_count(int fd, std::uint64_t count) const {
-    void* page = ::mmap(nullptr, detail::kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (page == MAP_FAILED) return false;
-    const bool done = mmmd::publish_count(page, count);
-    ::munmap(page, detail::kPageSize);
-    return done;
+    const HeaderPage header(fd);
+    return header.page != MAP_FAILED && mmmd::publish_count(header.page, count);
 }
 
 std::vector<SegmentStore::Found> SegmentStore::scan() const {

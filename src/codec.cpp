@@ -1,7 +1,5 @@
 #include "codec.hpp"
 
-#include <type_traits>
-
 namespace mmm::detail {
 void put_le32(std::byte* out, std::uint32_t v) {
     put_le(out, v);

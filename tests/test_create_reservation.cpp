@@ -64,6 +64,23 @@ class CreateReservationTest : public DaemonTest {
         return mmm::test::segment_path(name_space(), chunk);
     }
 
+    // What mmmd still holds of files whose path starts with `prefix`: its
+    // descriptors ("fd <target>") and, with `maps`, its mappings ("map <line>").
+    std::vector<std::string> held_by_mmmd(const std::string& prefix, bool maps) {
+        const std::string proc = "/proc/" + std::to_string(daemon().pid());
+        std::vector<std::string> found;
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator(proc + "/fd", ec)) {
+            std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
+            if (target.rfind(prefix, 0) == 0) found.push_back("fd " + target);
+        }
+        if (!maps) return found;
+        std::ifstream lines(proc + "/maps");
+        for (std::string line; std::getline(lines, line);)
+            if (line.find(prefix) != std::string::npos) found.push_back("map " + line);
+        return found;
+    }
+
     // A create sent by hand: the reply's ChunkInfo (its descriptor is dropped).
     mmm::ChunkInfo raw_create(RawSocket& raw, const std::string& name, std::uint32_t id) {
         const auto t = mmm::detail::element_type_of<std::uint64_t>();
@@ -356,12 +373,8 @@ TEST_F(CreateReservationTest, RemovedLargeSegmentIsReleasedByMmmd) {
     // The reply waited until the memory was back: nothing of it is left.
     EXPECT_FALSE(segment_exists("released"));
     EXPECT_EQ(client().stats().bytes, 0u);
-    std::error_code ec;
-    const std::string fds = "/proc/" + std::to_string(daemon().pid()) + "/fd";
-    for (const auto& entry : std::filesystem::directory_iterator(fds, ec)) {
-        std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
-        EXPECT_NE(target.rfind(path, 0), 0u) << "mmmd still holds " << target;
-    }
+    for (const std::string& held : held_by_mmmd(path, false))
+        ADD_FAILURE() << "mmmd still holds " << held;
     // mmmd serves on, and the name is free.
     auto again = client().create<std::uint64_t>("released", 1);
 }
@@ -377,22 +390,8 @@ TEST_F(CreateReservationTest, RemovedSmallSegmentsAreReleasedByMmmd) {
         { client().create<std::uint64_t>(name, 8).write(0, 1); }
         client().remove(name);
     }
-    const std::string proc = "/proc/" + std::to_string(daemon().pid());
-    // What of the removed segments mmmd still holds: descriptors and mappings.
-    auto held = [&] {
-        std::vector<std::string> found;
-        std::error_code ec;
-        for (const auto& entry : std::filesystem::directory_iterator(proc + "/fd", ec)) {
-            std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
-            if (target.rfind(prefix, 0) == 0) found.push_back("fd " + target);
-        }
-        std::ifstream maps(proc + "/maps");
-        for (std::string line; std::getline(maps, line);)
-            if (line.find(prefix) != std::string::npos) found.push_back("map " + line);
-        return found;
-    };
-    (void)eventually([&] { return held().empty(); }, 5s);
-    const auto left = held();
+    (void)eventually([&] { return held_by_mmmd(prefix, true).empty(); }, 5s);
+    const auto left = held_by_mmmd(prefix, true);
     EXPECT_TRUE(left.empty()) << "mmmd still holds " << left.size() << " of them, first: "
                               << (left.empty() ? std::string() : left.front());
     EXPECT_EQ(client().stats().bytes, 0u);

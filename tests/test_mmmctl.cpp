@@ -16,6 +16,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -88,6 +90,28 @@ TEST_F(MmmctlTest, ListJsonDescribesEveryChunk) {
     bool attached = false;
     for (const auto& a : j[0]["attachments"]) attached = attached || a["pid"] == ::getpid();
     EXPECT_TRUE(attached) << j[0]["attachments"].dump();
+}
+
+// "created" is created_ns as UTC to the millisecond, for every row: mmmctl
+// keeps the date of the last second it formatted, and rows of one second reuse it.
+TEST_F(MmmctlTest, ListJsonCreatedIsCreatedNsInUtc) {
+    for (int i = 0; i < 3; ++i) client().create<std::uint8_t>("when-" + std::to_string(i), 1);
+    auto r = ctl({"list", "--json"});
+    ASSERT_EQ(r.status.code, 0) << show(r);
+    const Json j = parse(r);
+    ASSERT_EQ(j.size(), 3u) << r.out;
+    for (const auto& row : j) {
+        const auto ns = row["created_ns"].get<std::int64_t>();
+        const std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
+        std::tm tm{};
+        ASSERT_NE(::gmtime_r(&secs, &tm), nullptr);
+        char expected[48];
+        const std::size_t n = std::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%S", &tm);
+        std::snprintf(expected + n, sizeof expected - n, ".%03dZ",
+                      static_cast<int>(ns / 1'000'000 % 1000));
+        EXPECT_EQ(row["created"], expected) << row.dump();
+    }
+    for (int i = 0; i < 3; ++i) client().remove("when-" + std::to_string(i));
 }
 
 TEST_F(MmmctlTest, ListTextShowsATable) {

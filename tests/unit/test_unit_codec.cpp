@@ -187,37 +187,28 @@ TEST(Protocol, ListPageHeadNamesItsLastChunk) {
     EXPECT_TRUE(again.more);
     EXPECT_EQ(again.registry_chunks, 7u);
 
+    // A page of `chunks` under head `h`, as the decoder sees it.
+    auto page_of = [](const proto::ListHead& h, const std::vector<mmm::ChunkInfo>& chunks) {
+        std::vector<std::byte> encoded;
+        Writer cw(encoded);
+        for (const auto& c : chunks) proto::encode_info(cw, c);
+        std::vector<std::byte> bytes;
+        Writer pw(bytes);
+        proto::encode_list_page(pw, h, encoded);
+        return bytes;
+    };
+    auto decoding = [](const std::vector<std::byte>& bytes) {
+        return code_of([&] {
+            Reader r(bytes);
+            (void)proto::decode_list(r);
+        });
+    };
     // The head names another chunk than the page's last.
-    std::vector<std::byte> lying;
-    Writer lw(lying);
-    std::vector<std::byte> one;
-    Writer ow(one);
-    proto::encode_info(ow, page.chunks[0]);
-    proto::encode_list_page(lw, proto::ListHead{1, false, 1, "z"}, one);
-    EXPECT_EQ(code_of([&] {
-                  Reader r(lying);
-                  (void)proto::decode_list(r);
-              }),
-              Errc::protocol_error);
-
+    EXPECT_EQ(decoding(page_of({1, false, 1, "z"}, {page.chunks[0]})), Errc::protocol_error);
     // An empty page that says more follow would have the client ask forever.
-    std::vector<std::byte> endless;
-    Writer ew(endless);
-    proto::encode_list_page(ew, proto::ListHead{0, true, 0, ""}, {});
-    EXPECT_EQ(code_of([&] {
-                  Reader r(endless);
-                  (void)proto::decode_list_head(r);
-              }),
-              Errc::protocol_error);
-
+    EXPECT_EQ(decoding(page_of({0, true, 0, ""}, {})), Errc::protocol_error);
     // More chunks than a page may hold.
-    std::vector<std::byte> huge;
-    Writer hw(huge);
-    proto::encode_list_page(hw, proto::ListHead{proto::kMaxListLimit + 1, false, 0, ""}, {});
-    EXPECT_EQ(code_of([&] {
-                  Reader r(huge);
-                  (void)proto::decode_list_head(r);
-              }),
+    EXPECT_EQ(decoding(page_of({proto::kMaxListLimit + 1, false, 0, ""}, {})),
               Errc::protocol_error);
 }
 
