@@ -169,6 +169,23 @@ int run(const Config& config, mmmd::Daemonizer& daemonizer) {
     return 0;
 }
 
+// GCC 12's ThreadSanitizer sets up a thread's signal state lazily, on the
+// thread's first blocking call, and drops a signal that lands while it does
+// (later TSan versions install that state with a compare-and-swap). mmmd's
+// first blocking call would be its first epoll_wait, just after the socket
+// appears: the moment a test or an impatient admin sends SIGTERM, which then
+// never arrives. One blocking call before any handler is installed moves the
+// setup out of that window; builds without TSan do nothing here.
+void settle_thread_sanitizer() {
+#if defined(__SANITIZE_THREAD__)
+    ::usleep(0);
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    ::usleep(0);
+#endif
+#endif
+}
+
 }  // namespace
 
 // The outer handler: what fails before the daemon runs (parsing, detaching)
@@ -179,6 +196,7 @@ int main(int argc, char** argv) try {
     std::signal(SIGPIPE, SIG_IGN);
     mmmd::Daemonizer daemonizer;
     if (!config.foreground) daemonizer.detach();
+    settle_thread_sanitizer();
     try {
         return run(config, daemonizer);
     } catch (const std::exception& e) {
