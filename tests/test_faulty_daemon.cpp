@@ -44,15 +44,20 @@ class ScriptedDaemon {
                                                         const proto::Request& request)>;
 
     ScriptedDaemon(const std::string& runtime_dir, Script script) : script_(std::move(script)) {
-        listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un address{};
         address.sun_family = AF_UNIX;
         const std::string path = mmm::detail::socket_path(runtime_dir);
+        if (path.size() >= sizeof address.sun_path)
+            throw std::runtime_error("socket path too long: " + path);
         std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+        listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (listener_ < 0 ||
             ::bind(listener_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
-            ::listen(listener_, 8) != 0)
-            throw std::runtime_error("cannot listen on " + path + ": " + std::strerror(errno));
+            ::listen(listener_, 8) != 0) {
+            const int error = errno;
+            if (listener_ >= 0) ::close(listener_);
+            throw std::runtime_error("cannot listen on " + path + ": " + std::strerror(error));
+        }
         thread_ = std::thread([this] { serve(); });
     }
     ~ScriptedDaemon() {
